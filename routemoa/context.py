@@ -1,0 +1,80 @@
+"""Runtime context: every knob of a RouteMoA run, settable per run.
+
+The field descriptions become the form LangGraph Studio shows. Defaults are the
+reference paper's large-pool values where it gives one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+
+def _knob(default, description: str, **kw):
+    """A context field whose description Studio shows."""
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"description": description, **kw})
+    return field(default=default, metadata={"description": description, **kw})
+
+
+@dataclass(kw_only=True)
+class Context:
+    """Knobs of one RouteMoA run."""
+
+    pool: str = _knob("embedded", "Pool YAML file, or 'embedded' for the three local SmolLM2 roles shipped in the package.")
+    top_k: int = _knob(3, "Models per layer (at most).")
+    max_layers: int = _knob(3, "Maximum number of answering layers before aggregation.")
+    threshold: float = _knob(0.76, "Early exit when the best fused score exceeds this (paper: 0.76 large pool, 0.805 small).")
+    tolerance: float = _knob(0.2, "Only models whose ranking score is within this of the best are selected.")
+    cost_weight: float = _knob(0.05, "Ranking penalty per unit of relative output price (0 = price only breaks ties).")
+    latency_weight: float = _knob(0.02, "Ranking penalty per unit of relative expected latency (0 = latency only breaks ties).")
+    weights_first_layer: list[float] = _knob([0.9, 0.1], "Fusion after layer 1: [prior, self].")
+    weights_both_layers: list[float] = _knob(
+        [0.25, 0.15, 0.15, 0.45], "Fusion for a model in this and the previous layer: [prior, previous self, self, cross]."
+    )
+    weights_new_model: list[float] = _knob([0.9, 0.1], "Fusion for a model that ran only in this layer: [prior, self].")
+    weights_previous_only: list[float] = _knob(
+        [0.7, 0.1, 0.2], "Fusion for a model that ran only in the previous layer: [prior, previous self, cross]."
+    )
+    neutral_score: float = _knob(0.5, "Self or peer score used when a model's score is missing or unparsable.")
+    failure_penalty: float = _knob(0.5, "A model whose call failed keeps this fraction of its fused score.")
+    self_assessment: bool = _knob(True, "Use the models' self scores in fusion (ablation switch).")
+    cross_assessment: bool = _knob(True, "Use peer scores from the next layer in fusion (ablation switch).")
+    early_exit: bool = _knob(True, "Stop before max_layers once the best fused score passes the threshold (ablation switch).")
+    aggregator: str = _knob("", "Model that writes the final answer; empty = the best-ranked model that answered.")
+    temperature: float = _knob(0.7, "Sampling temperature of agent calls (the aggregator uses half of it).")
+    max_tokens: int = _knob(512, "Maximum answer tokens per call (a model's own max_tokens in the pool may lower it).")
+    call_timeout_s: float = _knob(120.0, "Seconds before one model call is abandoned as timed out.")
+
+    def __post_init__(self) -> None:
+        problems = list(self.problems())
+        if problems:
+            raise ValueError(f"invalid context: {problems[0]}")
+
+    def problems(self):
+        """Yield a message per invalid knob."""
+        if self.top_k < 1:
+            yield f"top_k must be >= 1, got {self.top_k}"
+        if self.max_layers < 1:
+            yield f"max_layers must be >= 1, got {self.max_layers}"
+        if self.max_tokens < 1:
+            yield f"max_tokens must be >= 1, got {self.max_tokens}"
+        if self.call_timeout_s <= 0:
+            yield f"call_timeout_s must be > 0, got {self.call_timeout_s}"
+        for name in ("threshold", "tolerance", "neutral_score", "failure_penalty"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                yield f"{name} must be within [0, 1], got {value}"
+        for name, size in _WEIGHT_SIZES.items():
+            weights = getattr(self, name)
+            if len(weights) != size or any(w < 0 for w in weights) or sum(weights) <= 0:
+                yield f"{name} needs {size} non-negative weights with a positive sum, got {weights}"
+
+
+_WEIGHT_SIZES = {
+    "weights_first_layer": 2,
+    "weights_both_layers": 4,
+    "weights_new_model": 2,
+    "weights_previous_only": 3,
+}
+
+CONTEXT_FIELDS = [f.name for f in fields(Context)]
