@@ -1,0 +1,1 @@
+"""Evaluation: answer checkers, replay of recorded model outputs, live-benchmark plumbing and reports."""
