@@ -78,3 +78,15 @@ _WEIGHT_SIZES = {
 }
 
 CONTEXT_FIELDS = [f.name for f in fields(Context)]
+
+
+def resolve_context(value: Context | dict | None) -> Context:
+    """The run's Context from whatever the runtime holds (None or a dict from a server request)."""
+    if isinstance(value, Context):
+        return value
+    if not value:
+        return Context()
+    unknown = sorted(set(value) - set(CONTEXT_FIELDS))
+    if unknown:
+        raise ValueError(f"invalid context: unknown field '{unknown[0]}'")
+    return Context(**value)

@@ -38,10 +38,21 @@ def gguf_dir() -> Path:
     return folder
 
 
-@functools.lru_cache(maxsize=1)
+_LOAD_LOCK = threading.Lock()
+
+
 def load_local_model():
-    """(tokenizer, model) loaded once per process from the GGUF file."""
+    """(tokenizer, model) loaded once per process from the GGUF file (thread-safe)."""
+    with _LOAD_LOCK:
+        return _load_once()
+
+
+@functools.lru_cache(maxsize=1)
+def _load_once():
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
 
     folder = gguf_dir()
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=GGUF_FILE)

@@ -1,0 +1,36 @@
+"""The bill of a run: tokens, dollars and seconds per model, totals, wall time."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+
+def build_bill(records: Iterable[Mapping[str, Any]], wall_s: float) -> dict[str, Any]:
+    """Sum the call records per model and overall.
+
+    Returns {"models": {name: {calls, failed_calls, input_tokens, output_tokens, usd, seconds}},
+    "calls", "input_tokens", "output_tokens", "total_usd", "wall_s"}.
+    """
+    models: dict[str, dict[str, Any]] = {}
+    for rec in records:
+        row = models.setdefault(
+            rec["model"],
+            {"calls": 0, "failed_calls": 0, "input_tokens": 0, "output_tokens": 0, "usd": 0.0, "seconds": 0.0},
+        )
+        row["calls"] += 1
+        row["failed_calls"] += 1 if rec.get("error") else 0
+        row["input_tokens"] += rec["input_tokens"]
+        row["output_tokens"] += rec["output_tokens"]
+        row["usd"] += rec["usd"]
+        row["seconds"] += rec["seconds"]
+    for row in models.values():
+        row["usd"] = round(row["usd"], 10)
+        row["seconds"] = round(row["seconds"], 4)
+    return {
+        "models": models,
+        "calls": sum(r["calls"] for r in models.values()),
+        "input_tokens": sum(r["input_tokens"] for r in models.values()),
+        "output_tokens": sum(r["output_tokens"] for r in models.values()),
+        "total_usd": round(sum(r["usd"] for r in models.values()), 10),
+        "wall_s": round(wall_s, 4),
+    }

@@ -1,0 +1,73 @@
+"""One model call with a timeout, turned into a record. Never raises for provider failures."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from langchain_core.messages import BaseMessage
+
+from routemoa.context import Context
+from routemoa.pool import ModelSpec
+from routemoa.providers import CallSettings, chat_model
+
+NO_STREAM_TAGS = ["nostream"]
+"""Tag for calls whose tokens should not reach `messages` stream mode (agents' JSON)."""
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """Text, usage, cost and duration of one call, or its error."""
+
+    text: str
+    input_tokens: int
+    output_tokens: int
+    usd: float
+    seconds: float
+    error: str | None
+
+
+def settings_for(spec: ModelSpec, ctx: Context, temperature: float | None = None) -> CallSettings:
+    """Generation settings for one call of `spec` under the run's context."""
+    max_tokens = min(ctx.max_tokens, spec.max_tokens) if spec.max_tokens else ctx.max_tokens
+    return CallSettings(
+        temperature=ctx.temperature if temperature is None else temperature,
+        max_tokens=max_tokens,
+        timeout_s=ctx.call_timeout_s,
+    )
+
+
+def _estimate_tokens(text: str) -> int:
+    """Rough token count (4 characters a token) for providers that report no usage."""
+    return max(1, len(text) // 4)
+
+
+def _one_line(exc: BaseException) -> str:
+    message = " ".join(str(exc).split()) or "no message"
+    return f"{type(exc).__name__}: {message[:300]}"
+
+
+async def call_model(
+    spec: ModelSpec, messages: list[BaseMessage], settings: CallSettings, *, stream_tokens: bool = False
+) -> CallResult:
+    """Call `spec` once; a provider error or timeout becomes `CallResult.error`."""
+    start = time.perf_counter()
+    config = None if stream_tokens else {"tags": NO_STREAM_TAGS}
+    try:
+        model = chat_model(spec, settings)
+        reply = await asyncio.wait_for(model.ainvoke(messages, config=config), timeout=settings.timeout_s)
+    except (asyncio.TimeoutError, TimeoutError):
+        seconds = time.perf_counter() - start
+        return CallResult("", 0, 0, 0.0, seconds, f"timeout after {settings.timeout_s:g}s")
+    except Exception as exc:  # any provider failure degrades the answer, never the run
+        return CallResult("", 0, 0, 0.0, time.perf_counter() - start, _one_line(exc))
+    seconds = time.perf_counter() - start
+    text = str(reply.text)
+    usage = reply.usage_metadata or {}
+    prompt_chars = "".join(m.text for m in messages)
+    input_tokens = int(usage.get("input_tokens") or _estimate_tokens(prompt_chars))
+    output_tokens = int(usage.get("output_tokens") or _estimate_tokens(text))
+    reported = (reply.response_metadata or {}).get("cost_usd")
+    usd = float(reported) if reported is not None else spec.call_cost(input_tokens, output_tokens)
+    return CallResult(text, input_tokens, output_tokens, usd, seconds, None)

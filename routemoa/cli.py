@@ -1,0 +1,100 @@
+"""`routemoa ask | serve | scorer ... | eval ...` — bad input is one line on stderr, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from routemoa.context import Context
+from routemoa.errors import UserError
+from routemoa.report import format_run_table, format_event
+
+THREADS_DB_ENV = "ROUTEMOA_THREADS_DB"
+
+
+def _threads_db() -> Path:
+    """SQLite file that keeps `ask --thread` conversations."""
+    path = Path(os.environ.get(THREADS_DB_ENV) or Path.home() / ".routemoa" / "threads.sqlite")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+async def _ask(args: argparse.Namespace) -> dict:
+    from routemoa.pool import load_pool
+    from routemoa.runner import run_query
+
+    load_pool(args.pool)  # validate before anything loads or runs
+    knobs = {k: v for k, v in {"pool": args.pool or "embedded", "max_layers": args.max_layers, "top_k": args.top_k,
+             "threshold": args.threshold, "aggregator": args.aggregator}.items() if v is not None}
+    try:
+        context = Context(**knobs)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    on_event = None if args.quiet else (lambda event: print(format_event(event), file=sys.stderr, flush=True))
+    if not args.thread:
+        return await run_query(args.question, context, on_event=on_event)
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    from routemoa.graph import build_graph
+
+    async with AsyncSqliteSaver.from_conn_string(str(_threads_db())) as saver:
+        graph = build_graph(checkpointer=saver)
+        return await run_query(args.question, context, graph=graph, thread_id=args.thread, on_event=on_event)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer one question and print the answer with its bill and trace."""
+    if not args.question.strip():
+        raise UserError("the question is empty")
+    out = asyncio.run(_ask(args))
+    if args.json:
+        keys = ("answer", "error", "bill", "trace")
+        print(json.dumps({k: out.get(k) for k in keys}, indent=2, ensure_ascii=False))
+    else:
+        print(out.get("answer") or f"error: {out.get('error')}")
+        print()
+        print(format_run_table(out.get("trace") or [], out.get("bill") or {}))
+    return 0 if not out.get("error") else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="routemoa", description=__doc__.split("—")[0].strip())
+    commands = parser.add_subparsers(dest="command", required=True)
+    ask = commands.add_parser("ask", help="answer a question with RouteMoA")
+    ask.add_argument("question")
+    ask.add_argument("--pool", help="pool YAML file (default: the embedded local pool)")
+    ask.add_argument("--max-layers", type=int)
+    ask.add_argument("--top-k", type=int)
+    ask.add_argument("--threshold", type=float)
+    ask.add_argument("--aggregator", help="model that writes the final answer (default: best-ranked)")
+    ask.add_argument("--thread", help=f"continue a conversation kept in SQLite (${THREADS_DB_ENV} or ~/.routemoa)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object: answer, bill, trace")
+    ask.add_argument("--quiet", action="store_true", help="no per-layer progress on stderr")
+    ask.set_defaults(handler=cmd_ask)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # last resort: one line, never a traceback
+        if os.environ.get("ROUTEMOA_DEBUG"):
+            raise
+        print(f"error: {type(exc).__name__}: {' '.join(str(exc).split())[:500]}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""The query and its history, read from a chat state's `messages`."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from langchain_core.messages import AnyMessage
+
+from routemoa.errors import UserError
+
+
+def _last_human_index(messages: Sequence[AnyMessage]) -> int | None:
+    for index in range(len(messages) - 1, -1, -1):
+        if getattr(messages[index], "type", "") == "human" and str(messages[index].text).strip():
+            return index
+    return None
+
+
+def last_question(messages: Sequence[AnyMessage]) -> str:
+    """Text of the last non-empty human message; a clear error when there is none."""
+    index = _last_human_index(messages)
+    if index is None:
+        raise UserError("the input needs a non-empty human message in 'messages'")
+    return str(messages[index].text).strip()
+
+
+def history_before_query(messages: Sequence[AnyMessage]) -> list[AnyMessage]:
+    """Messages before the last human message, system messages excluded (models get their own)."""
+    index = _last_human_index(messages)
+    return [m for m in messages[: index or 0] if getattr(m, "type", "") != "system"]

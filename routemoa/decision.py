@@ -1,0 +1,31 @@
+"""After a layer: stop or go on, and why. A pure function."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+from routemoa.context import Context
+
+NEXT_LAYER = "next_layer"
+EARLY_EXIT = "early_exit"
+MAX_LAYERS = "max_layers"
+ALL_FAILED = "all_failed"
+NO_CANDIDATES = "no_candidates"
+
+
+def decide(
+    *, layer: int, fused: Mapping[str, float], answered_now: Sequence[str], answered_ever: bool, ctx: Context
+) -> tuple[str, str]:
+    """(decision, human-readable reason) after `layer`."""
+    if answered_now:
+        best = max(answered_now, key=lambda m: fused[m])
+        if ctx.early_exit and fused[best] > ctx.threshold:
+            return EARLY_EXIT, f"{best} fused {fused[best]:.3f} > threshold {ctx.threshold:.3f}"
+    if layer >= ctx.max_layers:
+        if not answered_ever:
+            return ALL_FAILED, "every model call failed"
+        return MAX_LAYERS, f"reached max_layers = {ctx.max_layers}"
+    if not answered_now:
+        return NEXT_LAYER, "every model of this layer failed; trying the next candidates"
+    best = max(answered_now, key=lambda m: fused[m])
+    return NEXT_LAYER, f"best fused {fused[best]:.3f} ({best}) <= threshold {ctx.threshold:.3f}"

@@ -1,0 +1,1 @@
+"""Graph nodes: thin async adapters between state and the pure logic modules."""

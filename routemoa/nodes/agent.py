@@ -1,0 +1,59 @@
+"""agent: one model, one call. Answer and self score in the same generation; peer scores from layer 2."""
+
+from __future__ import annotations
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
+
+from routemoa import prompts
+from routemoa.calls import call_model, settings_for
+from routemoa.context import Context, resolve_context
+from routemoa.parsing import parse_reply
+from routemoa.pool import load_pool
+from routemoa.state import AgentRecord, AgentTask
+
+
+def references(answers: list[str]) -> str:
+    """The ANSWER_0..n block shown to a later layer or the aggregator."""
+    return "\n\n".join(prompts.REFERENCE_ITEM.format(index=i, answer=a) for i, a in enumerate(answers))
+
+
+def agent_messages(task: AgentTask, system_prompt: str | None) -> list[BaseMessage]:
+    """History plus the question wrapped in the layer's instructions."""
+    answers = task["previous_answers"]
+    if task["final_layer"] and answers:
+        text = prompts.ANSWER_PLAIN_WITH_REFERENCES.format(references=references(answers), question=task["question"])
+    elif answers:
+        text = prompts.ANSWER_WITH_PEER_SCORES.format(references=references(answers), question=task["question"])
+    else:
+        text = prompts.ANSWER_WITH_SELF_SCORE.format(question=task["question"])
+    system = [SystemMessage(content=system_prompt)] if system_prompt else []
+    return system + list(task["history"]) + [HumanMessage(content=text)]
+
+
+async def agent(task: AgentTask, runtime: Runtime[Context]) -> dict:
+    """Call one model; a failure or timeout becomes an error record, never an exception."""
+    ctx = resolve_context(runtime.context)
+    spec = load_pool(ctx.pool).get(task["model"])
+    result = await call_model(spec, agent_messages(task, spec.system_prompt), settings_for(spec, ctx))
+    plain = task["final_layer"] and bool(task["previous_answers"])
+    if result.error or plain:
+        answer, self_score, peers = result.text.strip(), None, None
+    else:
+        parsed = parse_reply(result.text, expected_peers=len(task["previous_answers"]))
+        answer, self_score, peers = parsed.answer, parsed.self_score, parsed.peer_scores
+    error = result.error or (None if answer else "empty answer")
+    record = AgentRecord(
+        role="agent",
+        layer=task["layer"],
+        model=spec.name,
+        answer=answer,
+        self_score=self_score,
+        peer_scores=peers,
+        input_tokens=result.input_tokens,
+        output_tokens=result.output_tokens,
+        usd=result.usd,
+        seconds=round(result.seconds, 4),
+        error=error,
+    )
+    return {"records": [record]}

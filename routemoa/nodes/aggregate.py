@@ -1,0 +1,86 @@
+"""aggregate: one synthesis call over the last answered layer; falls back to the best answer."""
+
+from __future__ import annotations
+
+import time
+
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
+
+from routemoa import prompts
+from routemoa.assessment import layer_records
+from routemoa.billing import build_bill
+from routemoa.calls import call_model, settings_for
+from routemoa.context import Context, resolve_context
+from routemoa.conversation import history_before_query
+from routemoa.nodes.agent import references
+from routemoa.pool import load_pool
+from routemoa.state import AgentRecord, State
+
+
+def _last_answers(state: State) -> list[AgentRecord]:
+    """Successful records of the latest layer that has any, best fused score first."""
+    for layer in range(state.get("layer", 0), 0, -1):
+        ok = [r for r in layer_records(state["records"], layer) if not r["error"]]
+        if ok:
+            return sorted(ok, key=lambda r: -state["fused"][r["model"]])
+    return []
+
+
+def _aggregator_name(state: State, ctx: Context) -> str:
+    """The configured aggregator, else the best-ranked model that answered this run."""
+    if ctx.aggregator:
+        return ctx.aggregator
+    answered = {r["model"] for r in state["records"] if r["role"] == "agent" and not r["error"]}
+    return max(answered, key=lambda m: state["fused"][m])
+
+
+def _finish(state: State, answer: str, aggregation: dict, records: list[AgentRecord], error: str | None) -> dict:
+    trace = [dict(entry) for entry in state.get("trace", [])]
+    if trace:
+        trace[-1]["aggregation"] = aggregation
+    bill = build_bill([*state["records"], *records], time.time() - state["started_at"])
+    text = answer if not error else f"RouteMoA could not answer: {error}"
+    return {
+        "answer": answer,
+        "error": error,
+        "bill": bill,
+        "trace": trace,
+        "records": records,
+        "messages": [AIMessage(content=text, name="routemoa")],
+    }
+
+
+async def aggregate(state: State, runtime: Runtime[Context]) -> dict:
+    """Synthesise the final answer; the trace says which model did it, or why it fell back."""
+    ctx = resolve_context(runtime.context)
+    answers = _last_answers(state)
+    if not answers:
+        failures = "; ".join(f"{r['model']}: {r['error']}" for r in state["records"]) or "no model was selected"
+        return _finish(state, "", {"model": None, "fallback": False}, [], f"every model failed ({failures})")
+    best = answers[0]
+    if len(answers) == 1:
+        return _finish(state, best["answer"], {"model": None, "reason": f"single answer from {best['model']}"}, [], None)
+    spec = load_pool(ctx.pool).get(_aggregator_name(state, ctx))
+    system = prompts.AGGREGATE_SYSTEM.format(references=references([r["answer"] for r in answers]))
+    history = history_before_query(state["messages"])
+    messages = [SystemMessage(content=system), *history, HumanMessage(content=state["question"])]
+    result = await call_model(spec, messages, settings_for(spec, ctx, ctx.temperature / 2), stream_tokens=True)
+    record = AgentRecord(
+        role="aggregator",
+        layer=state["layer"],
+        model=spec.name,
+        answer=result.text.strip(),
+        self_score=None,
+        peer_scores=None,
+        input_tokens=result.input_tokens,
+        output_tokens=result.output_tokens,
+        usd=result.usd,
+        seconds=round(result.seconds, 4),
+        error=result.error or (None if result.text.strip() else "empty answer"),
+    )
+    if record["error"]:
+        aggregation = {"model": spec.name, "fallback": True, "reason": f"aggregator failed ({record['error']}); returned {best['model']}'s answer"}
+        return _finish(state, best["answer"], aggregation, [record], None)
+    aggregation = {"model": spec.name, "fallback": False, "inputs": [r["model"] for r in answers]}
+    return _finish(state, record["answer"], aggregation, [record], None)

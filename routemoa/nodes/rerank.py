@@ -1,0 +1,72 @@
+"""rerank: fuse prior, self and cross scores; decide whether to stop; record the layer's trace."""
+
+from __future__ import annotations
+
+from langgraph.runtime import Runtime
+
+from routemoa.assessment import layer_records, self_scores
+from routemoa.context import Context, resolve_context
+from routemoa.decision import NEXT_LAYER, decide
+from routemoa.fusion import LayerScores, fuse
+from routemoa.state import State
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+async def rerank(state: State, runtime: Runtime[Context]) -> dict:
+    """New fused scores, the decision, and one trace entry for this layer."""
+    ctx = resolve_context(runtime.context)
+    layer, records = state["layer"], state["records"]
+    now = layer_records(records, layer)
+    failed = [r["model"] for r in now if r["error"]]
+    answered = [r["model"] for r in now if not r["error"]]
+    previous = [r["model"] for r in layer_records(records, layer - 1)]
+    fused = fuse(
+        LayerScores(
+            layer=layer,
+            prior=state["prior"],
+            fused=state["fused"],
+            self_now=state["self_scores"],
+            self_previous=self_scores(records, layer - 1, ctx.neutral_score),
+            cross=state["cross_scores"],
+            ran_now=[r["model"] for r in now],
+            ran_previous=previous,
+            failed_now=failed,
+        ),
+        ctx,
+    )
+    decision, reason = decide(
+        layer=layer,
+        fused=fused,
+        answered_now=answered,
+        answered_ever=any(not r["error"] for r in records if r["role"] == "agent"),
+        ctx=ctx,
+    )
+    involved = [p["name"] for p in state["selected"]] + [m for m in previous if m not in answered + failed]
+    entry = {
+        "layer": layer,
+        "models": [{"name": p["name"], "reason": p["reason"]} for p in state["selected"]],
+        "scores": {
+            m: {
+                "prior": _rounded(state["prior"][m]),
+                "prior_source": state["prior_source"][m],
+                "self": _rounded(state["self_scores"].get(m)),
+                "cross": _rounded(state["cross_scores"].get(m)),
+                "fused": _rounded(fused[m]),
+            }
+            for m in involved
+        },
+        "assessor": state.get("assessor"),
+        "errors": {r["model"]: r["error"] for r in now if r["error"]},
+        "decision": decision,
+        "reason": reason,
+    }
+    runtime.stream_writer({"event": "layer_done", **entry})
+    return {"fused": fused, "decision": decision, "trace": [*state.get("trace", []), entry]}
+
+
+def after_rerank(state: State) -> str:
+    """Conditional edge: another layer, or aggregate."""
+    return "select" if state["decision"] == NEXT_LAYER else "aggregate"

@@ -1,0 +1,39 @@
+"""Every prompt text RouteMoA sends. Nowhere else holds prompt wording."""
+
+ANSWER_WITH_SELF_SCORE = """Answer the question below.
+
+Reply with ONLY a JSON object, no other text:
+{{"answer": "<your complete answer>", "self_score": <number from 0 to 1: how likely your answer is correct>}}
+
+Question:
+{question}"""
+
+ANSWER_WITH_PEER_SCORES = """Answer the question below. Other assistants answered it before you; their answers may contain mistakes.
+
+{references}
+
+Use what is right in them, fix what is wrong, and write your own best answer.
+Reply with ONLY a JSON object, no other text:
+{{"answer": "<your complete answer>", "self_score": <number from 0 to 1: how likely your answer is correct>, "peer_scores": [<for each ANSWER_i in order, a number from 0 to 1: how likely it is correct>]}}
+
+Question:
+{question}"""
+
+ANSWER_PLAIN_WITH_REFERENCES = """Answer the question below. Other assistants answered it before you; their answers may contain mistakes.
+
+{references}
+
+Use what is right in them, fix what is wrong, and write your own best answer in plain text.
+
+Question:
+{question}"""
+
+REFERENCE_ITEM = "ANSWER_{index}:\n{answer}"
+
+AGGREGATE_SYSTEM = """You are given several candidate responses to the user's latest message, written by different models.
+Some may be wrong or biased. Judge them critically, keep what is correct, correct what is not, and write one
+answer of your own that is accurate, complete and well organised. Do not mention the candidates or copy them
+verbatim; answer the user directly.
+
+Candidate responses:
+{references}"""

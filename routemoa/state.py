@@ -1,0 +1,106 @@
+"""Graph state: what flows between nodes, and what a caller puts in and gets out.
+
+The public state speaks `messages` (like MessagesState), so the graph embeds as
+a node of any chat agent; the output also carries `answer`, `bill` and `trace`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+
+
+class AgentRecord(TypedDict):
+    """One model call: its answer and scores, or the error that replaced them."""
+
+    role: str
+    """'agent' or 'aggregator'."""
+    layer: int
+    """Layer number (1-based); the aggregator's record has the last layer's number."""
+    model: str
+    answer: str
+    self_score: float | None
+    """Parsed self-assessment in [0, 1]; None when absent or unparsable."""
+    peer_scores: list[float | None] | None
+    """Parsed scores for ANSWER_0..n of the previous layer (layer 2+), else None."""
+    input_tokens: int
+    output_tokens: int
+    usd: float
+    seconds: float
+    error: str | None
+    """One-line error (provider failure, timeout) or None on success."""
+
+
+def extend_or_reset(left: list | None, right: list | None) -> list:
+    """Reducer for lists written by parallel tasks: append, or clear when given None."""
+    if right is None:
+        return []
+    return (left or []) + right
+
+
+class InputState(TypedDict):
+    """What a caller sends: the conversation, last message = the query."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    """Chat history; the last human message is the query RouteMoA answers."""
+
+
+class OutputState(TypedDict, total=False):
+    """What a caller gets back."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    """The history with the final answer appended as an AIMessage."""
+    answer: str
+    """The final answer text ('' when every model failed; see `error`)."""
+    bill: dict[str, Any]
+    """Per model: calls, tokens, dollars, seconds; totals; wall time (see billing.py)."""
+    trace: list[dict[str, Any]]
+    """One entry per layer: models chosen and why, prior/self/cross/fused scores, the decision."""
+    error: str | None
+    """Why the run produced no answer (every model failed), else None."""
+
+
+class State(InputState, OutputState, total=False):
+    """Everything the nodes share during a run."""
+
+    question: str
+    """Text of the last human message."""
+    started_at: float
+    """Wall-clock start of the run (time.time()), for the bill's wall_s."""
+    prior: dict[str, float]
+    """Scorer prior per pool model."""
+    prior_source: dict[str, str]
+    """Per model: 'trained' or 'zero-shot' (cold start)."""
+    fused: dict[str, float]
+    """Current fused score per pool model (starts as the prior)."""
+    layer: int
+    """Number of the layer being run (0 before the first)."""
+    selected: list[dict[str, Any]]
+    """This layer's picks: name, score, rank_score, reason."""
+    shown: list[dict[str, str]]
+    """The previous layer's answers shown to this layer as ANSWER_i: {model, answer}."""
+    records: Annotated[list[AgentRecord], extend_or_reset]
+    """Every call of this run, in completion order."""
+    self_scores: dict[str, float]
+    """Sanitised self scores of this layer's models."""
+    cross_scores: dict[str, float]
+    """Peer scores of the previous layer's models, from this layer's assessor."""
+    assessor: str | None
+    """The model whose peer scores were used as the cross-assessment."""
+    decision: str
+    """After rerank: 'next_layer', 'early_exit', 'max_layers', 'no_candidates' or 'all_failed'."""
+
+
+class AgentTask(TypedDict):
+    """Payload of one `Send("agent", ...)`: a single model's call in a layer."""
+
+    model: str
+    layer: int
+    question: str
+    history: list[AnyMessage]
+    previous_answers: list[str]
+    """The previous layer's answers, shown as ANSWER_0..n (empty in layer 1)."""
+    final_layer: bool
+    """The last layer answers in plain text, without scores."""
