@@ -1,0 +1,139 @@
+"""Scorer checkpoints: a directory of safetensors plus JSON metadata.
+
+    scorer.json                 format, version, encoder, model names, temperature, net config, sharpen
+    scorer.safetensors          the ScorerNet weights
+    train_data.safetensors      base-encoder embeddings, labels and task ids of the training
+                                queries (for the k-NN, best-single and task-router baselines)
+    encoder/                    the fine-tuned encoder (only when it was not frozen)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.numpy import load_file as load_numpy
+from safetensors.numpy import save_file as save_numpy
+from safetensors.torch import load_file, save_file
+
+from routemoa.errors import UserError
+from routemoa.scorer.encoder import DEFAULT_ENCODER, resolve_encoder_path
+from routemoa.scorer.model import ScorerNet
+
+FORMAT = "routemoa-scorer"
+FORMAT_VERSION = 1
+META_FILE = "scorer.json"
+WEIGHTS_FILE = "scorer.safetensors"
+TRAIN_DATA_FILE = "train_data.safetensors"
+ENCODER_DIR = "encoder"
+
+
+def encoder_id(encoder: str | None) -> str:
+    """How an encoder is recorded: the default's name, else an absolute path (or the name as given)."""
+    if encoder in (None, "", DEFAULT_ENCODER):
+        return DEFAULT_ENCODER
+    return str(Path(encoder).resolve()) if Path(encoder).exists() else encoder
+
+
+def same_encoder(a: str | None, b: str | None) -> bool:
+    """Whether two encoder names designate the same model files."""
+    return os.path.realpath(resolve_encoder_path(encoder_id(a))) == os.path.realpath(resolve_encoder_path(encoder_id(b)))
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint: metadata and the net (on CPU, eval mode)."""
+
+    path: Path
+    meta: dict
+    net: ScorerNet
+
+    @property
+    def models(self) -> list[str]:
+        """Model names in checkpoint order (one learned embedding each)."""
+        return list(self.meta["models"])
+
+    @property
+    def base_encoder(self) -> str:
+        """The encoder training started from (also the one the baselines embed with)."""
+        return self.meta["encoder"]
+
+    @property
+    def serving_encoder(self) -> str:
+        """The encoder that scores queries: the fine-tuned copy in the checkpoint, or the base one."""
+        return str(self.path / ENCODER_DIR) if self.meta["finetuned_encoder"] else self.base_encoder
+
+    def train_data(self) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+        """Training-query embeddings (base encoder), labels (NaN = no result) and task tags."""
+        arrays = load_numpy(str(self.path / TRAIN_DATA_FILE))
+        names = self.meta["tasks"]
+        tasks = [names[i] if i >= 0 else None for i in arrays["task_ids"].tolist()]
+        return arrays["embeddings"], arrays["labels"], tasks
+
+
+def save_checkpoint(
+    out: str | Path,
+    net: ScorerNet,
+    meta: dict,
+    train_embeddings: np.ndarray,
+    train_labels: np.ndarray,
+    train_tasks: list[str | None],
+    encoder_model=None,
+) -> Path:
+    """Write a checkpoint directory; `encoder_model` is the fine-tuned SentenceTransformer, if any."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tasks = sorted({t for t in train_tasks if t is not None})
+    task_ids = np.array([tasks.index(t) if t is not None else -1 for t in train_tasks], dtype=np.int64)
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        **meta,
+        "temperature": float(net.temperature.detach()),
+        "net": net.config,
+        "finetuned_encoder": encoder_model is not None,
+        "tasks": tasks,
+    }
+    state = {k: v.detach().float().cpu().contiguous() for k, v in net.state_dict().items()}
+    save_file(state, str(out / WEIGHTS_FILE))
+    save_numpy(
+        {"embeddings": train_embeddings.astype(np.float32), "labels": train_labels.astype(np.float32), "task_ids": task_ids},
+        str(out / TRAIN_DATA_FILE),
+    )
+    if encoder_model is not None:
+        encoder_model.save(str(out / ENCODER_DIR))
+    (out / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+    return out
+
+
+def load_checkpoint(path: str | Path, encoder: str | None = None) -> Checkpoint:
+    """Load and check a checkpoint; `encoder`, when given, must be the one it was trained with."""
+    path = Path(path)
+    try:
+        meta = json.loads((path / META_FILE).read_text())
+    except OSError:
+        raise UserError(f"{path}: not a scorer checkpoint (no {META_FILE})") from None
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path / META_FILE}: invalid JSON ({exc.msg})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise UserError(f"{path / META_FILE}: not a {FORMAT} checkpoint")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise UserError(f"{path}: checkpoint format version {meta.get('format_version')}, this RouteMoA reads {FORMAT_VERSION}")
+    if encoder is not None and not same_encoder(encoder, meta["encoder"]):
+        raise UserError(f"{path}: checkpoint was trained with encoder '{meta['encoder']}', not '{encoder_id(encoder)}'")
+    config = meta["net"]
+    net = ScorerNet(config["dim"], config["n_models"], hidden=config["hidden"], dropout=config["dropout"])
+    try:
+        net.load_state_dict(load_file(str(path / WEIGHTS_FILE)))
+    except (OSError, RuntimeError) as exc:
+        raise UserError(f"{path / WEIGHTS_FILE}: unreadable scorer weights ({str(exc).splitlines()[0]})") from None
+    if len(meta["models"]) != config["n_models"]:
+        raise UserError(f"{path}: metadata names {len(meta['models'])} models, weights hold {config['n_models']}")
+    net.eval()
+    with torch.no_grad():
+        meta["temperature"] = float(net.temperature)
+    return Checkpoint(path=path, meta=meta, net=net)

@@ -1,0 +1,49 @@
+"""The scorer network: a projection head over encoder embeddings and one learned vector per model.
+
+score_m(q) = sigmoid(cos(head(encoder(q)), e_m) / T). The head is a residual MLP
+(identity at initialisation, so training starts from the encoder's geometry);
+T is learned (stored as log T) so the calibration loss can set the scale.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+TEMPERATURE_BOUNDS = (0.01, 1.0)
+
+
+class ScorerNet(nn.Module):
+    """Query embedding (already from the encoder) -> one logit per model."""
+
+    def __init__(self, dim: int, n_models: int, hidden: int = 512, temperature: float = 0.1, dropout: float = 0.1):
+        super().__init__()
+        self.config = {"dim": dim, "n_models": n_models, "hidden": hidden, "dropout": dropout}
+        self.dropout = nn.Dropout(dropout)
+        self.up = nn.Linear(dim, hidden)
+        self.down = nn.Linear(hidden, dim)
+        nn.init.zeros_(self.down.weight)
+        nn.init.zeros_(self.down.bias)
+        self.model_embeddings = nn.Parameter(torch.randn(n_models, dim) * 0.1)
+        self.log_temperature = nn.Parameter(torch.tensor(math.log(temperature)))
+
+    @property
+    def temperature(self) -> torch.Tensor:
+        """T, clamped to TEMPERATURE_BOUNDS."""
+        return self.log_temperature.exp().clamp(*TEMPERATURE_BOUNDS)
+
+    def project(self, h: torch.Tensor) -> torch.Tensor:
+        """Unit-length query vectors after the residual head."""
+        h = self.dropout(h)
+        return F.normalize(h + self.down(F.gelu(self.up(h))), dim=-1)
+
+    def logits_of(self, z: torch.Tensor) -> torch.Tensor:
+        """cos(z, e_m) / T for projected queries z."""
+        return z @ F.normalize(self.model_embeddings, dim=-1).T / self.temperature
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        """Logits (n_queries, n_models); sigmoid gives the scores."""
+        return self.logits_of(self.project(h))

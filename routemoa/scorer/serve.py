@@ -1,0 +1,74 @@
+"""Serving a trained scorer: loaded once per process, thread-safe, batched, GPU when present.
+
+The encoder runs fp16 on CUDA and fp32 on CPU (see `encoder.load_encoder`); the
+head runs fp32 on the same device. Nothing else differs between the two paths.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from routemoa.errors import UserError
+from routemoa.scorer.checkpoint import META_FILE, Checkpoint, load_checkpoint
+from routemoa.scorer.encoder import embed, load_encoder, pick_device
+
+_LOAD_LOCK = threading.Lock()
+
+
+def sharpen(x: np.ndarray) -> np.ndarray:
+    """RouteMoA's monotone remap: 0.8·x^1.5 below 0.5, 1 − 0.8·(1 − x)^1.5 above."""
+    return np.where(x < 0.5, 0.8 * x**1.5, 1.0 - 0.8 * (1.0 - x) ** 1.5)
+
+
+class Scorer:
+    """A checkpoint ready to score queries on one device."""
+
+    def __init__(self, checkpoint: Checkpoint, device: str | None = None):
+        self.checkpoint = checkpoint
+        self.device = device or pick_device()
+        self.net = checkpoint.net.to(self.device).eval()
+        self.encoder = checkpoint.serving_encoder
+        dim = load_encoder(self.encoder, self.device).get_embedding_dimension()
+        if dim != checkpoint.net.config["dim"]:
+            raise UserError(
+                f"{checkpoint.path}: encoder '{self.encoder}' gives {dim}-d vectors, the checkpoint expects {checkpoint.net.config['dim']}"
+            )
+
+    @property
+    def models(self) -> list[str]:
+        """Model names, in the column order of the score arrays."""
+        return self.checkpoint.models
+
+    def score_embeddings(self, embeddings: np.ndarray) -> np.ndarray:
+        """Scores in [0, 1], (n_queries, n_models), from this scorer's encoder embeddings."""
+        with torch.inference_mode():
+            h = torch.as_tensor(embeddings, dtype=torch.float32, device=self.device)
+            probs = torch.sigmoid(self.net(h)).float().cpu().numpy()
+        return sharpen(probs) if self.checkpoint.meta.get("sharpen") else probs
+
+    def score(self, queries: list[str], batch_size: int = 64) -> np.ndarray:
+        """Scores in [0, 1], (len(queries), n_models); the encoder runs in batches of `batch_size`."""
+        if not queries:
+            return np.zeros((0, len(self.models)), dtype=np.float32)
+        return self.score_embeddings(embed(queries, self.encoder, self.device, batch_size=batch_size))
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(path: str, device: str, _mtime_ns: int) -> Scorer:
+    return Scorer(load_checkpoint(path), device)
+
+
+def get_scorer(path: str | Path, device: str | None = None) -> Scorer:
+    """The process-wide Scorer for a checkpoint directory (reloaded only if its metadata changes)."""
+    meta = Path(path) / META_FILE
+    try:
+        mtime = meta.stat().st_mtime_ns
+    except OSError:
+        raise UserError(f"{path}: not a scorer checkpoint (no {META_FILE})") from None
+    with _LOAD_LOCK:
+        return _cached(str(Path(path).resolve()), device or pick_device(), mtime)

@@ -1,0 +1,211 @@
+"""Training the scorer: fixed seeds, a validation split, early stopping, progress on stderr.
+
+With a frozen encoder the query embeddings are computed once and only the head,
+the model embeddings and the temperature train (minutes on a CPU). Without it the
+encoder is fine-tuned too, at a smaller learning rate. Contrastive clusters are
+the records' task tags; untagged data is clustered with k-means on the embeddings.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from routemoa.errors import UserError
+from routemoa.scorer.checkpoint import encoder_id, save_checkpoint
+from routemoa.scorer.data import Record, label_matrix, pool_models
+from routemoa.scorer.encoder import embed, load_encoder, pick_device, resolve_encoder_path
+from routemoa.scorer.losses import calibration_loss, sample_llm_loss, sample_sample_loss
+from routemoa.scorer.metrics import hit_rates, model_accuracy
+from routemoa.scorer.model import ScorerNet
+
+
+@dataclass
+class TrainConfig:
+    """Training settings (all stored in the checkpoint metadata)."""
+
+    encoder: str | None = None
+    freeze_encoder: bool = True
+    epochs: int = 60
+    batch_size: int = 64
+    lr: float = 1e-3
+    encoder_lr: float = 2e-5
+    weight_decay: float = 1e-2
+    hidden: int = 512
+    dropout: float = 0.1
+    temperature: float = 0.1
+    top_k: int = 3
+    last_k: int = 3
+    sample_sample_weight: float = 1.0
+    calibration_weight: float = 1.0
+    val_fraction: float = 0.1
+    patience: int = 8
+    seed: int = 0
+    sharpen: bool = False
+
+
+def seed_everything(seed: int) -> None:
+    """Fix Python, numpy and torch random state."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def kmeans(x: np.ndarray, k: int, seed: int, iterations: int = 25) -> np.ndarray:
+    """Cluster ids of unit vectors by spherical k-means (for data without task tags)."""
+    rng = np.random.default_rng(seed)
+    centres = x[rng.choice(len(x), size=k, replace=False)]
+    for _ in range(iterations):
+        ids = (x @ centres.T).argmax(axis=1)
+        for c in range(k):
+            if (ids == c).any():
+                centre = x[ids == c].mean(axis=0)
+                centres[c] = centre / max(np.linalg.norm(centre), 1e-8)
+    return ids
+
+
+def clusters_of(records: list[Record], embeddings: np.ndarray, seed: int) -> np.ndarray:
+    """Contrastive cluster ids: task tags when there are at least two, else k-means."""
+    tasks = sorted({r.task for r in records if r.task is not None})
+    if len(tasks) >= 2:
+        return np.array([tasks.index(r.task) if r.task is not None else -1 - i for i, r in enumerate(records)])
+    return kmeans(embeddings, k=max(2, min(8, len(records) // 50)), seed=seed)
+
+
+def split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded train/validation indices; no validation for tiny data or fraction 0."""
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = int(round(n * fraction)) if n >= 20 else 0
+    return order[n_val:], order[:n_val]
+
+
+class _Embedder:
+    """Query vectors for training: cached (frozen encoder) or a differentiable forward pass."""
+
+    def __init__(self, config: TrainConfig, queries: list[str], base: np.ndarray, device: str):
+        self.queries, self.device, self.model = queries, device, None
+        self.base = torch.as_tensor(base, device=device)
+        if not config.freeze_encoder:
+            from sentence_transformers import SentenceTransformer
+
+            path = resolve_encoder_path(config.encoder)
+            self.model = SentenceTransformer(path, device=device, local_files_only=True)
+
+    def __call__(self, idx: np.ndarray, train: bool) -> torch.Tensor:
+        if self.model is None:
+            return self.base[idx]
+        self.model.train(train)
+        features = self.model.tokenize([self.queries[i] for i in idx])
+        features = {k: v.to(self.device) for k, v in features.items()}
+        with torch.set_grad_enabled(train):
+            return F.normalize(self.model(features)["sentence_embedding"], dim=-1)
+
+
+def _evaluate(net: ScorerNet, embedder: _Embedder, idx: np.ndarray, labels: np.ndarray, batch: int) -> dict:
+    net.eval()
+    with torch.no_grad():
+        parts = [net(embedder(idx[s : s + batch], train=False)) for s in range(0, len(idx), batch)]
+        logits = torch.cat(parts)
+        target = torch.as_tensor(labels[idx], device=logits.device)
+        metrics = hit_rates(torch.sigmoid(logits).cpu().numpy(), labels[idx])
+        metrics["calibration_loss"] = float(calibration_loss(logits, target))
+    return metrics
+
+
+def train_scorer(records: list[Record], out: str | Path, config: TrainConfig, device: str | None = None) -> dict:
+    """Train on `records`, write the checkpoint to `out`, return a summary."""
+    started = time.perf_counter()
+    device = device or pick_device()
+    seed_everything(config.seed)
+    models = pool_models(records)
+    if len(models) < 2:
+        raise UserError("training data must score at least two models")
+    labels = label_matrix(records, models)
+    queries = [r.query for r in records]
+    base_encoder = load_encoder(config.encoder, device)
+    chunks = range(0, len(queries), 256)
+    base = np.concatenate(
+        [embed(queries[s : s + 256], config.encoder, device) for s in tqdm(chunks, desc="embed", file=sys.stderr, leave=False)]
+    )
+    clusters = torch.as_tensor(clusters_of(records, base, config.seed), device=device)
+    train_idx, val_idx = split(len(records), config.val_fraction, config.seed)
+    embedder = _Embedder(config, queries, base, device)
+    net = ScorerNet(base.shape[1], len(models), config.hidden, config.temperature, config.dropout).to(device)
+    groups = [{"params": net.parameters(), "lr": config.lr}]
+    if embedder.model is not None:
+        groups.append({"params": embedder.model.parameters(), "lr": config.encoder_lr})
+    optimizer = torch.optim.AdamW(groups, weight_decay=config.weight_decay)
+    target = torch.as_tensor(labels, device=device)
+
+    best, best_key, best_epoch, stale = None, None, 0, 0
+    bar = tqdm(range(1, config.epochs + 1), desc="train", file=sys.stderr)
+    for epoch in bar:
+        net.train()
+        order = np.random.permutation(train_idx)
+        total = 0.0
+        for s in range(0, len(order), config.batch_size):
+            idx = order[s : s + config.batch_size]
+            z = net.project(embedder(idx, train=True))
+            logits = net.logits_of(z)
+            loss = (
+                sample_llm_loss(logits, target[idx], config.top_k, config.last_k)
+                + config.sample_sample_weight * sample_sample_loss(z, clusters[idx])
+                + config.calibration_weight * calibration_loss(logits, target[idx])
+            )
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += float(loss) * len(idx)
+        if len(val_idx) == 0:
+            best_epoch = epoch
+            bar.set_postfix(loss=f"{total / len(order):.4f}")
+            continue
+        val = _evaluate(net, embedder, val_idx, labels, 256)
+        bar.set_postfix(loss=f"{total / len(order):.4f}", val_top1=f"{val['top1_hit']:.3f}")
+        key = (val["top1_hit"], val["top3_hit"], -val["calibration_loss"])
+        if best_key is None or key > best_key:
+            best_key, best_epoch, stale = key, epoch, 0
+            best = (copy.deepcopy(net.state_dict()), val, None if embedder.model is None else copy.deepcopy(embedder.model.state_dict()))
+        else:
+            stale += 1
+            if stale >= config.patience:
+                break
+    bar.close()
+    val_metrics = None
+    if best is not None:
+        net.load_state_dict(best[0])
+        val_metrics = best[1]
+        if best[2] is not None:
+            embedder.model.load_state_dict(best[2])
+    net.eval()
+
+    accuracy = model_accuracy(labels)
+    meta = {
+        "encoder": encoder_id(config.encoder),
+        "encoder_dim": int(base_encoder.get_embedding_dimension()),
+        "models": models,
+        "sharpen": config.sharpen,
+        "best_single": models[int(np.argmax(accuracy))],
+        "training": {
+            **{k: v for k, v in asdict(config).items() if k not in ("encoder", "sharpen")},
+            "n_train": int(len(train_idx)),
+            "n_val": int(len(val_idx)),
+            "best_epoch": best_epoch,
+            "validation": val_metrics,
+            "seconds": round(time.perf_counter() - started, 1),
+        },
+    }
+    # The baselines use every training query, including the validation split.
+    tasks = [r.task for r in records]
+    save_checkpoint(out, net.cpu(), meta, base, labels, tasks, encoder_model=embedder.model)
+    seconds = round(time.perf_counter() - started, 1)
+    return {"out": str(out), "models": models, "best_epoch": best_epoch, "validation": val_metrics, "seconds": seconds}
