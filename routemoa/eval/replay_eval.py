@@ -109,8 +109,9 @@ def random_selections(records: Sequence[ReplayRecord], models: Sequence[str], k:
 def prior_scores(queries: Sequence[str], pool: Pool, progress: bool = True) -> tuple[list[dict[str, float]], str]:
     """Prior scores per query, and the source(s) used ('trained', 'zero-shot').
 
-    Same values as `routemoa.scorer.pool_prior` query by query; the zero-shot prior
-    (no `pool.scorer`) is computed in one batch with `description_prior`.
+    Same values as `routemoa.scorer.pool_prior` query by query, computed in batches:
+    the zero-shot prior with `description_prior`, a checkpoint that knows every pool
+    model with its `Scorer.score`; a partly cold-started pool goes query by query.
     """
     if pool.scorer is None:
         from routemoa.scorer.zero_shot import description_prior
@@ -118,7 +119,13 @@ def prior_scores(queries: Sequence[str], pool: Pool, progress: bool = True) -> t
         matrix = description_prior(list(queries), [m.description for m in pool.models])
         return [{m.name: float(v) for m, v in zip(pool.models, row)} for row in matrix], "zero-shot"
     from routemoa.scorer import pool_prior
+    from routemoa.scorer.serve import get_scorer
 
+    scorer = get_scorer(pool.scorer)
+    if set(pool.names) <= set(scorer.models):
+        matrix = scorer.score(list(queries))
+        columns = [scorer.models.index(name) for name in pool.names]
+        return [{name: float(row[c]) for name, c in zip(pool.names, columns)} for row in matrix], "trained"
     scores, sources = [], set()
     for query in tqdm(queries, desc="prior", unit="query", disable=not progress):
         prior = pool_prior(query, pool)
