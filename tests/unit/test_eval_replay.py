@@ -11,7 +11,7 @@ from routemoa.eval import replay_eval
 from routemoa.eval.cli import register
 from routemoa.eval.replay_eval import Point, evaluate_replay, pareto, routemoa_selection
 from routemoa.replay import load_replay, replay_pool
-from test_replay import write_csv
+from tests.unit.test_replay import write_csv
 
 # Tiny data (tests/unit/test_replay.py): q1 both right (costs 1 / 10), q2 only big right (1 / 10),
 # q3 nobody right, big has no result (2 / 20). All models together: $44.
