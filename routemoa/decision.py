@@ -14,17 +14,28 @@ NO_CANDIDATES = "no_candidates"
 
 
 def decide(
-    *, layer: int, fused: Mapping[str, float], answered_now: Sequence[str], answered_ever: bool, ctx: Context
+    *,
+    layer: int,
+    fused: Mapping[str, float],
+    answered_now: Sequence[str],
+    answered_ever: bool,
+    candidates_left: bool,
+    ctx: Context,
 ) -> tuple[str, str]:
-    """(decision, human-readable reason) after `layer`."""
+    """(decision, human-readable reason) after `layer`.
+
+    `candidates_left`: some pool model did not just fail, so a next layer has someone to call.
+    """
     if answered_now:
         best = max(answered_now, key=lambda m: fused[m])
         if ctx.early_exit and fused[best] > ctx.threshold:
             return EARLY_EXIT, f"{best} fused {fused[best]:.3f} > threshold {ctx.threshold:.3f}"
+    if not answered_ever and (layer >= ctx.max_layers or not candidates_left):
+        return ALL_FAILED, "every model call failed"
     if layer >= ctx.max_layers:
-        if not answered_ever:
-            return ALL_FAILED, "every model call failed"
         return MAX_LAYERS, f"reached max_layers = {ctx.max_layers}"
+    if not candidates_left:
+        return NO_CANDIDATES, "every remaining model failed in this layer"
     if not answered_now:
         return NEXT_LAYER, "every model of this layer failed; trying the next candidates"
     best = max(answered_now, key=lambda m: fused[m])

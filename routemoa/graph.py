@@ -1,7 +1,7 @@
 """The RouteMoA graph: wiring only.
 
 START -> score -> select --Send per model--> agent -> self_assess -> cross_assess -> rerank
-rerank -> select (next layer) | aggregate (confident, last layer, or nothing left) -> END
+rerank -> select (next layer) | aggregate (confident, last layer, or no candidate left) -> END
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def build_graph(checkpointer=None):
 
     builder.add_edge(START, "score")
     builder.add_edge("score", "select")
-    builder.add_conditional_edges("select", fan_out, ["agent", "aggregate"])
+    builder.add_conditional_edges("select", fan_out, ["agent"])
     builder.add_edge("agent", "self_assess")
     builder.add_edge("self_assess", "cross_assess")
     builder.add_edge("cross_assess", "rerank")

@@ -42,6 +42,7 @@ async def rerank(state: State, runtime: Runtime[Context]) -> dict:
         fused=fused,
         answered_now=answered,
         answered_ever=any(not r["error"] for r in records if r["role"] == "agent"),
+        candidates_left=any(m not in failed for m in fused),
         ctx=ctx,
     )
     involved = [p["name"] for p in state["selected"]] + [m for m in previous if m not in answered + failed]

@@ -10,7 +10,6 @@ from langgraph.types import Send
 from routemoa.assessment import layer_records
 from routemoa.context import Context, resolve_context
 from routemoa.conversation import history_before_query
-from routemoa.decision import NO_CANDIDATES
 from routemoa.pool import load_pool
 from routemoa.ranking import rank_models
 from routemoa.state import AgentTask, State
@@ -39,20 +38,16 @@ async def select(state: State, runtime: Runtime[Context]) -> dict:
     )
     selected = [asdict(p) for p in picks]
     runtime.stream_writer({"event": "layer_start", "layer": layer, "models": selected})
-    update = {} if picks else {"decision": NO_CANDIDATES}
     return {
-        **update,
         "layer": layer,
         "selected": selected,
         "shown": layer_answers(state, layer - 1),
     }
 
 
-def fan_out(state: State, runtime: Runtime[Context]) -> list[Send] | str:
-    """One Send per selected model; straight to aggregate when nothing was selected."""
+def fan_out(state: State, runtime: Runtime[Context]) -> list[Send]:
+    """One Send per selected model (rerank guarantees there is at least one candidate)."""
     ctx = resolve_context(runtime.context)
-    if not state.get("selected"):
-        return "aggregate"
     layer = state["layer"]
     history = history_before_query(state["messages"])
     tasks = [
