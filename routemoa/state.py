@@ -6,7 +6,9 @@ a node of any chat agent; the output also carries `answer`, `bill` and `trace`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any
+
+from typing_extensions import TypedDict
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
