@@ -1,0 +1,55 @@
+"""`routemoa ask` as a user runs it: output shapes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from routemoa.cli import main
+
+
+@pytest.fixture
+def pool(fake_pool, fixed_prior, scripts):
+    path = fake_pool(["a", "b"])
+    fixed_prior({"a": 0.9, "b": 0.8})
+    scripts["a"].reply = '{"answer": "seven", "self_score": 1.0}'
+    return path
+
+
+def test_ask_json(pool, capsys):
+    assert main(["ask", "3+4?", "--pool", pool, "--json", "--quiet"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) >= {"answer", "bill", "trace"}
+    assert out["bill"]["total_usd"] > 0 and out["bill"]["wall_s"] > 0
+    assert isinstance(out["trace"], list) and out["trace"][0]["layer"] == 1
+
+
+def test_ask_table_and_progress(pool, capsys):
+    assert main(["ask", "3+4?", "--pool", pool, "--max-layers", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "layer" in captured.out and "prior" in captured.out and "total" in captured.out
+    assert "layer 1: calling a, b" in captured.err
+
+
+def test_ask_thread_continues_a_conversation(pool, scripts, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ROUTEMOA_THREADS_DB", str(tmp_path / "threads.sqlite"))
+    assert main(["ask", "my name is Ada", "--pool", pool, "--thread", "t", "--quiet"]) == 0
+    assert main(["ask", "what is my name?", "--pool", pool, "--thread", "t", "--quiet"]) == 0
+    assert "my name is Ada" in scripts["b"].calls[-1]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["ask", "  "], "error: the question is empty"),
+        (["ask", "q", "--pool", "/no/such/pool.yaml"], "error: /no/such/pool.yaml: cannot read pool file"),
+        (["ask", "q", "--max-layers", "0"], "error: invalid context: max_layers must be >= 1"),
+        (["ask", "q", "--aggregator", "nobody"], "error: context field 'aggregator': 'nobody' is not in pool"),
+    ],
+)
+def test_errors_are_one_line(argv, message, capsys, fixed_prior):
+    fixed_prior({"direct-solver": 0.5, "step-reasoner": 0.5, "careful-verifier": 0.5})
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and err.count("\n") == 1 and "Traceback" not in err
