@@ -32,13 +32,19 @@ def resolve_encoder_path(encoder: str | None) -> str:
     return encoder
 
 
-@functools.lru_cache(maxsize=4)
 def load_encoder(encoder: str | None = None, device: str | None = None):
-    """A SentenceTransformer for `encoder`, on `device` (default: pick_device()), fp16 on CUDA."""
+    """A SentenceTransformer for `encoder`, on `device` (default: pick_device()), fp16 on CUDA.
+
+    Cached per (resolved path, device): the default's name, None and its path share one copy.
+    """
+    return _load(resolve_encoder_path(encoder), device or pick_device())
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: str, device: str):
     from sentence_transformers import SentenceTransformer
 
-    device = device or pick_device()
-    model = SentenceTransformer(resolve_encoder_path(encoder), device=device, local_files_only=True)
+    model = SentenceTransformer(path, device=device, local_files_only=True)
     if device.startswith("cuda"):
         model.half()
     model.eval()

@@ -26,8 +26,13 @@ def _summary(scores, labels) -> dict:
     return {k: rates[k] for k in _SUMMARY}
 
 
-def evaluate(records: list[Record], checkpoint: str | Path, device: str | None = None) -> dict:
-    """Hit rates of the checkpoint on `records`, per task, and the baselines."""
+def evaluate(
+    records: list[Record], checkpoint: str | Path, device: str | None = None, embeddings: np.ndarray | None = None
+) -> dict:
+    """Hit rates of the checkpoint on `records`, per task, and the baselines.
+
+    `embeddings`: the base encoder's vectors of the queries, if already computed (a cache).
+    """
     scorer = get_scorer(checkpoint, device)
     ckpt = scorer.checkpoint
     models = ckpt.models
@@ -37,7 +42,7 @@ def evaluate(records: list[Record], checkpoint: str | Path, device: str | None =
         raise UserError(f"the data scores none of the checkpoint's models ({', '.join(models)})")
     queries = [r.query for r in records]
     tasks = [r.task for r in records]
-    base = embed(queries, ckpt.base_encoder, scorer.device)
+    base = embeddings if embeddings is not None else embed(queries, ckpt.base_encoder, scorer.device)
     scores = scorer.score(queries) if ckpt.meta["finetuned_encoder"] else scorer.score_embeddings(base)
     train_emb, train_labels, train_tasks = ckpt.train_data()
     baselines = {

@@ -33,7 +33,10 @@ class Scorer:
         self.device = device or pick_device()
         self.net = checkpoint.net.to(self.device).eval()
         self.encoder = checkpoint.serving_encoder
-        dim = load_encoder(self.encoder, self.device).get_embedding_dimension()
+        try:
+            dim = load_encoder(self.encoder, self.device).get_embedding_dimension()
+        except (OSError, ValueError) as exc:
+            raise UserError(f"{checkpoint.path}: cannot load encoder '{self.encoder}' ({str(exc).splitlines()[0]})") from None
         if dim != checkpoint.net.config["dim"]:
             raise UserError(
                 f"{checkpoint.path}: encoder '{self.encoder}' gives {dim}-d vectors, the checkpoint expects {checkpoint.net.config['dim']}"

@@ -104,8 +104,8 @@ class _Embedder:
         if self.model is None:
             return self.base[idx]
         self.model.train(train)
-        features = self.model.tokenize([self.queries[i] for i in idx])
-        features = {k: v.to(self.device) for k, v in features.items()}
+        features = self.model.preprocess([self.queries[i] for i in idx])
+        features = {k: v.to(self.device) if torch.is_tensor(v) else v for k, v in features.items()}
         with torch.set_grad_enabled(train):
             return F.normalize(self.model(features)["sentence_embedding"], dim=-1)
 
@@ -121,8 +121,13 @@ def _evaluate(net: ScorerNet, embedder: _Embedder, idx: np.ndarray, labels: np.n
     return metrics
 
 
-def train_scorer(records: list[Record], out: str | Path, config: TrainConfig, device: str | None = None) -> dict:
-    """Train on `records`, write the checkpoint to `out`, return a summary."""
+def train_scorer(
+    records: list[Record], out: str | Path, config: TrainConfig, device: str | None = None, embeddings: np.ndarray | None = None
+) -> dict:
+    """Train on `records`, write the checkpoint to `out`, return a summary.
+
+    `embeddings`: the base encoder's vectors of the queries, if already computed (a cache).
+    """
     started = time.perf_counter()
     device = device or pick_device()
     seed_everything(config.seed)
@@ -132,10 +137,11 @@ def train_scorer(records: list[Record], out: str | Path, config: TrainConfig, de
     labels = label_matrix(records, models)
     queries = [r.query for r in records]
     base_encoder = load_encoder(config.encoder, device)
-    chunks = range(0, len(queries), 256)
-    base = np.concatenate(
-        [embed(queries[s : s + 256], config.encoder, device) for s in tqdm(chunks, desc="embed", file=sys.stderr, leave=False)]
-    )
+    if embeddings is not None:
+        base = embeddings
+    else:
+        chunks = tqdm(range(0, len(queries), 256), desc="embed", file=sys.stderr, leave=False)
+        base = np.concatenate([embed(queries[s : s + 256], config.encoder, device) for s in chunks])
     clusters = torch.as_tensor(clusters_of(records, base, config.seed), device=device)
     train_idx, val_idx = split(len(records), config.val_fraction, config.seed)
     embedder = _Embedder(config, queries, base, device)
@@ -164,7 +170,7 @@ def train_scorer(records: list[Record], out: str | Path, config: TrainConfig, de
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
         if len(val_idx) == 0:
             best_epoch = epoch
             bar.set_postfix(loss=f"{total / len(order):.4f}")

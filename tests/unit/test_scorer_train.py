@@ -1,0 +1,120 @@
+"""Training, checkpoints, serving and the pool prior, with the real MiniLM encoder on synthetic data."""
+
+import argparse
+import json
+import random
+
+import numpy as np
+import pytest
+
+from routemoa.errors import UserError
+from routemoa.pool import ModelSpec, Pool
+from routemoa.scorer.checkpoint import META_FILE, load_checkpoint
+from routemoa.scorer.cli import register
+from routemoa.scorer.data import Record, label_matrix, write_jsonl
+from routemoa.scorer.metrics import hit_rates
+from routemoa.scorer.prior import pool_prior
+from routemoa.scorer.serve import Scorer
+from routemoa.scorer.train import TrainConfig, train_scorer
+
+MODELS = ["mathy", "coder", "chatty"]
+NOUNS = ["apples", "trains", "coins", "books", "birds", "chairs", "stones", "cards"]
+TASKS = ["sort a list", "reverse a string", "parse a CSV file", "count words", "merge two dicts", "find primes"]
+
+
+def synthetic(n: int, seed: int) -> list[Record]:
+    """Two task families: arithmetic (mathy is right) and programming (coder is right); chatty is a coin flip."""
+    rng = random.Random(seed)
+    records = []
+    for i in range(n):
+        coin = float(rng.random() < 0.3)
+        if i % 2:
+            a, b, noun = rng.randint(2, 99), rng.randint(2, 99), rng.choice(NOUNS)
+            query = f"Tom has {a} {noun} and buys {b} more. How many {noun} does he have now?"
+            records.append(Record(query, {"mathy": 1.0, "coder": 0.0, "chatty": coin}, "math"))
+        else:
+            query = f"Write a Python function to {rng.choice(TASKS)} in {rng.randint(2, 40)} lines."
+            records.append(Record(query, {"mathy": 0.0, "coder": 1.0, "chatty": coin}, "code"))
+    return records
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ckpt")
+    config = TrainConfig(epochs=15, patience=5, freeze_encoder=True, seed=1)
+    summary = train_scorer(synthetic(120, seed=1), out, config, device="cpu")
+    assert summary["best_epoch"] >= 1
+    return out
+
+
+def test_training_beats_random_routing(checkpoint):
+    test = synthetic(60, seed=2)
+    scorer = Scorer(load_checkpoint(checkpoint), device="cpu")
+    labels = label_matrix(test, scorer.models)
+    trained = hit_rates(scorer.score([r.query for r in test]), labels)["top1_hit"]
+    random_hit = np.mean([hit_rates(np.random.default_rng(s).random(labels.shape), labels)["top1_hit"] for s in range(20)])
+    assert trained >= 0.95 and trained > random_hit + 0.3
+
+
+def test_checkpoint_round_trip_identical_scores(checkpoint):
+    queries = [r.query for r in synthetic(8, seed=3)]
+    first = Scorer(load_checkpoint(checkpoint), device="cpu").score(queries)
+    second = Scorer(load_checkpoint(checkpoint), device="cpu").score(queries, batch_size=3)
+    np.testing.assert_allclose(first, second, rtol=0, atol=1e-6)
+    assert first.shape == (8, 3) and ((first >= 0) & (first <= 1)).all()
+    meta = json.loads((checkpoint / META_FILE).read_text())
+    assert meta["models"] == MODELS and meta["encoder"] == "all-MiniLM-L6-v2" and meta["format_version"] == 1
+
+
+def test_different_encoder_is_a_clear_error(checkpoint, tmp_path):
+    with pytest.raises(UserError, match="trained with encoder 'all-MiniLM-L6-v2'"):
+        load_checkpoint(checkpoint, encoder=str(tmp_path))
+    bad = tmp_path / "ckpt"
+    bad.mkdir()
+    for file in checkpoint.iterdir():
+        (bad / file.name).write_bytes(file.read_bytes())
+    meta = json.loads((bad / META_FILE).read_text())
+    (bad / META_FILE).write_text(json.dumps({**meta, "encoder": str(tmp_path / "no-such-encoder")}))
+    with pytest.raises(UserError, match="cannot load encoder"):
+        Scorer(load_checkpoint(bad), device="cpu")
+
+
+def test_pool_prior_uses_checkpoint_and_cold_start(checkpoint, caplog):
+    specs = (
+        ModelSpec("coder", "local", "writes code"),
+        ModelSpec("newcomer", "local", "arithmetic and word problems"),
+        ModelSpec("mathy", "local", "solves math"),
+    )
+    prior = pool_prior("Write a Python function to sort a list in 5 lines.", Pool(specs, "test", str(checkpoint)))
+    assert list(prior.scores) == ["coder", "newcomer", "mathy"]
+    assert prior.source == {"coder": "trained", "newcomer": "zero-shot", "mathy": "trained"}
+    assert prior.scores["coder"] > prior.scores["mathy"]
+    assert "newcomer" in caplog.text and "cold start" in caplog.text
+
+
+def test_cli_train_and_eval(tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    write_jsonl(synthetic(40, seed=4), tmp_path / "train.jsonl")
+    write_jsonl(synthetic(20, seed=5), tmp_path / "test.jsonl")
+    out = tmp_path / "ck"
+    argv = ["scorer", "train", str(tmp_path / "train.jsonl"), "--out", str(out), "--epochs", "2", "--freeze-encoder", "--device", "cpu"]
+    args = parser.parse_args(argv)
+    assert args.handler(args) == 0
+    capsys.readouterr()
+    args = parser.parse_args(["scorer", "eval", str(tmp_path / "test.jsonl"), "--checkpoint", str(out), "--json", "--device", "cpu"])
+    assert args.handler(args) == 0
+    result = json.loads(capsys.readouterr().out)
+    for key in ("top1_hit", "top3_hit", "first_pick_accuracy", "per_task"):
+        assert key in result
+    assert set(result["baselines"]) == {"best_single", "knn", "task_router"}
+    assert set(result["per_task"]) == {"math", "code"}
+
+
+def test_fine_tuned_encoder_round_trip(tmp_path):
+    config = TrainConfig(epochs=1, freeze_encoder=False, batch_size=8)
+    train_scorer(synthetic(12, seed=6), tmp_path, config, device="cpu")
+    assert (tmp_path / "encoder").is_dir()
+    checkpoint = load_checkpoint(tmp_path)
+    scores = Scorer(checkpoint, device="cpu").score(["What is 2 plus 2?"])
+    assert scores.shape == (1, 3)
