@@ -40,7 +40,13 @@ class Context:
     self_assessment: bool = _knob(True, "Use the models' self scores in fusion (ablation switch).")
     cross_assessment: bool = _knob(True, "Use peer scores from the next layer in fusion (ablation switch).")
     early_exit: bool = _knob(True, "Stop before max_layers once the best fused score passes the threshold (ablation switch).")
-    aggregator: str = _knob("", "Model that writes the final answer; empty = the best-ranked model that answered.")
+    selection: str = _knob("routed", "How a layer's models are chosen: routed (RouteMoA), all (MoA, SMoA), random (random-k), single.")
+    model: str = _knob("", "The model that answers alone when selection is 'single'.")
+    scored_replies: bool = _knob(True, "Agents reply in JSON with self and peer scores; False = plain answers (MoA, SMoA).")
+    role_prompts: bool = _knob(False, "Give pool models without a system prompt a distinct role prompt (SMoA).")
+    cost_aware: bool = _knob(True, "Price and latency enter the ranking (False = scores only, ties by pool order).")
+    judge_keep: int = _knob(2, "SMoA: responses the judge keeps per layer for the next one.")
+    aggregator: str = _knob("", "Model that writes the final answer (and judges in SMoA); empty = the best-ranked model that answered.")
     temperature: float = _knob(0.7, "Sampling temperature of agent calls (the aggregator uses half of it).")
     max_tokens: int = _knob(512, "Maximum answer tokens per call (a model's own max_tokens in the pool may lower it).")
     call_timeout_s: float = _knob(120.0, "Seconds before one model call is abandoned as timed out.")
@@ -52,6 +58,10 @@ class Context:
 
     def problems(self):
         """Yield a message per invalid knob."""
+        if self.selection not in SELECTIONS:
+            yield f"selection must be one of {', '.join(SELECTIONS)}, got {self.selection!r}"
+        if self.selection == "single" and not self.model:
+            yield "selection 'single' needs the field 'model'"
         if self.top_k < 1:
             yield f"top_k must be >= 1, got {self.top_k}"
         if self.max_layers < 1:
@@ -70,6 +80,8 @@ class Context:
                 yield f"{name} needs {size} non-negative weights with a positive sum, got {weights}"
 
 
+SELECTIONS = ("routed", "all", "random", "single")
+
 _WEIGHT_SIZES = {
     "weights_first_layer": 2,
     "weights_both_layers": 4,
@@ -80,13 +92,17 @@ _WEIGHT_SIZES = {
 CONTEXT_FIELDS = [f.name for f in fields(Context)]
 
 
-def resolve_context(value: Context | dict | None) -> Context:
-    """The run's Context from whatever the runtime holds (None or a dict from a server request)."""
+def resolve_context(value: Context | dict | None, defaults: type[Context] = Context) -> Context:
+    """The run's Context from what the runtime holds: an instance, a dict (server request) or None."""
     if isinstance(value, Context):
         return value
-    if not value:
-        return Context()
+    value = dict(value or {})
     unknown = sorted(set(value) - set(CONTEXT_FIELDS))
     if unknown:
         raise ValueError(f"invalid context: unknown field '{unknown[0]}'")
-    return Context(**value)
+    return defaults(**value)
+
+
+def run_context(state) -> Context:
+    """The context the run started with; the `score` node stores it in the state as `knobs`."""
+    return Context(**state["knobs"])

@@ -1,7 +1,10 @@
-"""The RouteMoA graph: wiring only.
+"""The RouteMoA graph and its baselines: wiring only.
 
 START -> score -> select --Send per model--> agent -> self_assess -> cross_assess -> rerank
 rerank -> select (next layer) | aggregate (confident, last layer, or no candidate left) -> END
+
+The baselines reuse the same parts with their own context defaults (see methods.py);
+SMoA swaps the assessment nodes for one `judge` node.
 """
 
 from __future__ import annotations
@@ -9,37 +12,49 @@ from __future__ import annotations
 from langgraph.graph import END, START, StateGraph
 
 from routemoa.context import Context
+from routemoa.methods import METHODS
 from routemoa.nodes.agent import agent
 from routemoa.nodes.aggregate import aggregate
 from routemoa.nodes.cross_assess import cross_assess
-from routemoa.nodes.rerank import after_rerank, rerank
-from routemoa.nodes.score import score
+from routemoa.nodes.judge import judge
+from routemoa.nodes.rerank import next_step, rerank
+from routemoa.nodes.score import make_score
 from routemoa.nodes.select import fan_out, select
 from routemoa.nodes.self_assess import self_assess
 from routemoa.state import InputState, OutputState, State
 
 
-def build_graph(checkpointer=None):
-    """Compile the RouteMoA graph; pass a checkpointer to keep conversations (threads)."""
-    builder = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
-    builder.add_node("score", score)
+def build_graph(method: str = "routemoa", checkpointer=None):
+    """Compile the graph of `method` (see methods.METHODS); a checkpointer keeps threads."""
+    defaults: type[Context] = METHODS[method]
+    builder = StateGraph(State, context_schema=defaults, input_schema=InputState, output_schema=OutputState)
+    builder.add_node("score", make_score(defaults))
     builder.add_node("select", select)
     builder.add_node("agent", agent)
-    builder.add_node("self_assess", self_assess)
-    builder.add_node("cross_assess", cross_assess)
-    builder.add_node("rerank", rerank)
     builder.add_node("aggregate", aggregate)
-
     builder.add_edge(START, "score")
     builder.add_edge("score", "select")
     builder.add_conditional_edges("select", fan_out, ["agent"])
-    builder.add_edge("agent", "self_assess")
-    builder.add_edge("self_assess", "cross_assess")
-    builder.add_edge("cross_assess", "rerank")
-    builder.add_conditional_edges("rerank", after_rerank, {"select": "select", "aggregate": "aggregate"})
+    if method == "smoa":
+        builder.add_node("judge", judge)
+        builder.add_edge("agent", "judge")
+        last = "judge"
+    else:
+        builder.add_node("self_assess", self_assess)
+        builder.add_node("cross_assess", cross_assess)
+        builder.add_node("rerank", rerank)
+        builder.add_edge("agent", "self_assess")
+        builder.add_edge("self_assess", "cross_assess")
+        builder.add_edge("cross_assess", "rerank")
+        last = "rerank"
+    builder.add_conditional_edges(last, next_step, {"select": "select", "aggregate": "aggregate"})
     builder.add_edge("aggregate", END)
-    return builder.compile(checkpointer=checkpointer, name="routemoa")
+    return builder.compile(checkpointer=checkpointer, name=method)
 
 
-graph = build_graph()
-"""The exported graph (no checkpointer: the LangGraph server provides one)."""
+graph = build_graph("routemoa")
+"""The exported RouteMoA graph (no checkpointer: the LangGraph server provides one)."""
+moa = build_graph("moa")
+smoa = build_graph("smoa")
+single = build_graph("single")
+random_k = build_graph("random_k")

@@ -78,6 +78,15 @@ def _load_object(candidate: str) -> dict | None:
     return None
 
 
+def find_object(text: str) -> dict | None:
+    """The first JSON-like object in `text` (fenced, bare or amid prose), or None."""
+    for candidate in _candidates(text or ""):
+        obj = _load_object(candidate)
+        if obj is not None:
+            return obj
+    return None
+
+
 def _answer_text(value: Any) -> str:
     if isinstance(value, str):
         return value.strip()

@@ -28,6 +28,30 @@ Use what is right in them, fix what is wrong, and write your own best answer in 
 Question:
 {question}"""
 
+ANSWER_PLAIN = """Answer the question below.
+
+Question:
+{question}"""
+
+ROLES = (
+    "You are a meticulous analyst. Break the problem into parts and check each one.",
+    "You are a domain expert. Answer with precise, technically correct detail.",
+    "You are a skeptical reviewer. Look for traps, edge cases and common mistakes before answering.",
+    "You are a concise teacher. Give the correct answer with a short, clear justification.",
+)
+"""SMoA role prompts, handed out in turn to pool models that have no system prompt."""
+
+JUDGE = """Several assistants answered the question below.
+
+{references}
+
+Question:
+{question}
+
+As the judge, pick the {keep} best answers. As the moderator, decide whether they already agree on a correct
+answer, so that another round would not improve it.
+Reply with ONLY a JSON object: {{"keep": [<indices of the best answers, best first>], "stop": <true or false>}}"""
+
 REFERENCE_ITEM = "ANSWER_{index}:\n{answer}"
 
 AGGREGATE_SYSTEM = """You are given several candidate responses to the user's latest message, written by different models.

@@ -32,13 +32,15 @@ def rank_models(
     tolerance: float,
     cost_weight: float = 0.0,
     latency_weight: float = 0.0,
+    price_ties: bool = True,
 ) -> list[Pick]:
     """The top_k models by score, penalised by relative price and latency.
 
     rank_score = score − cost_weight·(output price / max output price)
                        − latency_weight·(latency / max latency).
     Only models whose rank_score is within `tolerance` of the best are kept; ties
-    go to the lower output price, then input price, then latency, then pool order.
+    go to the lower output price, then input price, then latency, then pool order
+    (with `price_ties` off, straight to pool order).
     """
     candidates = [s for s in specs if s.name in scores]
     if not candidates:
@@ -49,7 +51,10 @@ def rank_models(
     for order, (spec, price, latency) in enumerate(zip(candidates, rel_price, rel_latency)):
         rank_score = scores[spec.name] - cost_weight * price - latency_weight * latency
         rows.append((rank_score, spec, order))
-    rows.sort(key=lambda r: (-r[0], r[1].output_price, r[1].input_price, r[1].latency_s, r[2]))
+    if price_ties:
+        rows.sort(key=lambda r: (-r[0], r[1].output_price, r[1].input_price, r[1].latency_s, r[2]))
+    else:
+        rows.sort(key=lambda r: (-r[0], r[2]))
     best = rows[0][0]
     picks = []
     for position, (rank_score, spec, _) in enumerate(rows[:top_k], start=1):

@@ -67,6 +67,8 @@ class OutputState(TypedDict, total=False):
 class State(InputState, OutputState, total=False):
     """Everything the nodes share during a run."""
 
+    knobs: dict[str, Any]
+    """The run's effective Context as a dict (set by `score`, read by every later node)."""
     question: str
     """Text of the last human message."""
     started_at: float
@@ -83,6 +85,8 @@ class State(InputState, OutputState, total=False):
     """This layer's picks: name, score, rank_score, reason."""
     shown: list[dict[str, str]]
     """The previous layer's answers shown to this layer as ANSWER_i: {model, answer}."""
+    kept: list[str] | None
+    """SMoA: the models whose answers the judge kept from the last layer (None = all answers)."""
     records: Annotated[list[AgentRecord], extend_or_reset]
     """Every call of this run, in completion order."""
     self_scores: dict[str, float]
@@ -104,5 +108,9 @@ class AgentTask(TypedDict):
     history: list[AnyMessage]
     previous_answers: list[str]
     """The previous layer's answers, shown as ANSWER_0..n (empty in layer 1)."""
-    final_layer: bool
-    """The last layer answers in plain text, without scores."""
+    plain: bool
+    """Answer in plain text, without scores (the last layer, or methods without assessment)."""
+    system_prompt: str | None
+    """Role prompt for this call (the pool's, or an SMoA role), or None."""
+    knobs: dict[str, Any]
+    """The run's effective Context as a dict."""

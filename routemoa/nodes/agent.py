@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from langgraph.runtime import Runtime
 
 from routemoa import prompts
 from routemoa.calls import call_model, settings_for
-from routemoa.context import Context, resolve_context
+from routemoa.context import Context
 from routemoa.parsing import parse_reply
 from routemoa.pool import load_pool
 from routemoa.state import AgentRecord, AgentTask
@@ -21,8 +20,10 @@ def references(answers: list[str]) -> str:
 def agent_messages(task: AgentTask, system_prompt: str | None) -> list[BaseMessage]:
     """History plus the question wrapped in the layer's instructions."""
     answers = task["previous_answers"]
-    if task["final_layer"] and answers:
+    if task["plain"] and answers:
         text = prompts.ANSWER_PLAIN_WITH_REFERENCES.format(references=references(answers), question=task["question"])
+    elif task["plain"]:
+        text = prompts.ANSWER_PLAIN.format(question=task["question"])
     elif answers:
         text = prompts.ANSWER_WITH_PEER_SCORES.format(references=references(answers), question=task["question"])
     else:
@@ -31,17 +32,14 @@ def agent_messages(task: AgentTask, system_prompt: str | None) -> list[BaseMessa
     return system + list(task["history"]) + [HumanMessage(content=text)]
 
 
-async def agent(task: AgentTask, runtime: Runtime[Context]) -> dict:
+async def agent(task: AgentTask) -> dict:
     """Call one model; a failure or timeout becomes an error record, never an exception."""
-    ctx = resolve_context(runtime.context)
+    ctx = Context(**task["knobs"])
     spec = load_pool(ctx.pool).get(task["model"])
-    result = await call_model(spec, agent_messages(task, spec.system_prompt), settings_for(spec, ctx))
-    plain = task["final_layer"] and bool(task["previous_answers"])
-    if result.error or plain:
-        answer, self_score, peers = result.text.strip(), None, None
-    else:
-        parsed = parse_reply(result.text, expected_peers=len(task["previous_answers"]))
-        answer, self_score, peers = parsed.answer, parsed.self_score, parsed.peer_scores
+    result = await call_model(spec, agent_messages(task, task["system_prompt"]), settings_for(spec, ctx))
+    parsed = parse_reply(result.text, expected_peers=len(task["previous_answers"]))
+    answer = parsed.answer  # a plain-mode reply in JSON anyway still yields its answer
+    self_score, peers = (None, None) if task["plain"] else (parsed.self_score, parsed.peer_scores)
     error = result.error or (None if answer else "empty answer")
     record = AgentRecord(
         role="agent",

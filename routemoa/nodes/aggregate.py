@@ -5,13 +5,12 @@ from __future__ import annotations
 import time
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
-from langgraph.runtime import Runtime
 
 from routemoa import prompts
 from routemoa.assessment import layer_records
 from routemoa.billing import build_bill
 from routemoa.calls import call_model, settings_for
-from routemoa.context import Context, resolve_context
+from routemoa.context import Context, run_context
 from routemoa.conversation import history_before_query
 from routemoa.nodes.agent import references
 from routemoa.pool import load_pool
@@ -19,9 +18,11 @@ from routemoa.state import AgentRecord, State
 
 
 def _last_answers(state: State) -> list[AgentRecord]:
-    """Successful records of the latest layer that has any, best fused score first."""
+    """Successful records of the latest layer that has any (only the judge's kept ones in SMoA),
+    best fused score first."""
+    kept = state.get("kept")
     for layer in range(state.get("layer", 0), 0, -1):
-        ok = [r for r in layer_records(state["records"], layer) if not r["error"]]
+        ok = [r for r in layer_records(state["records"], layer) if not r["error"] and (kept is None or r["model"] in kept)]
         if ok:
             return sorted(ok, key=lambda r: -state["fused"][r["model"]])
     return []
@@ -51,9 +52,9 @@ def _finish(state: State, answer: str, aggregation: dict, records: list[AgentRec
     }
 
 
-async def aggregate(state: State, runtime: Runtime[Context]) -> dict:
+async def aggregate(state: State) -> dict:
     """Synthesise the final answer; the trace says which model did it, or why it fell back."""
-    ctx = resolve_context(runtime.context)
+    ctx = run_context(state)
     answers = _last_answers(state)
     if not answers:
         failures = "; ".join(f"{r['model']}: {r['error']}" for r in state["records"]) or "no model was selected"

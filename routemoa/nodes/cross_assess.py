@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from langgraph.runtime import Runtime
 
 from routemoa.assessment import cross_scores
-from routemoa.context import Context, resolve_context
+from routemoa.context import run_context
 from routemoa.state import State
 
 
-async def cross_assess(state: State, runtime: Runtime[Context]) -> dict:
+async def cross_assess(state: State) -> dict:
     """Pick the assessor and map its peer scores onto the previous layer's models."""
-    ctx = resolve_context(runtime.context)
+    ctx = run_context(state)
     if not ctx.cross_assessment:
         return {"assessor": None, "cross_scores": {}}
     shown = [item["model"] for item in state.get("shown") or []]

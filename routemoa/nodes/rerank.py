@@ -5,7 +5,7 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from routemoa.assessment import layer_records, self_scores
-from routemoa.context import Context, resolve_context
+from routemoa.context import Context, run_context
 from routemoa.decision import NEXT_LAYER, decide
 from routemoa.fusion import LayerScores, fuse
 from routemoa.state import State
@@ -17,7 +17,7 @@ def _rounded(value: float | None) -> float | None:
 
 async def rerank(state: State, runtime: Runtime[Context]) -> dict:
     """New fused scores, the decision, and one trace entry for this layer."""
-    ctx = resolve_context(runtime.context)
+    ctx = run_context(state)
     layer, records = state["layer"], state["records"]
     now = layer_records(records, layer)
     failed = [r["model"] for r in now if r["error"]]
@@ -68,6 +68,6 @@ async def rerank(state: State, runtime: Runtime[Context]) -> dict:
     return {"fused": fused, "decision": decision, "trace": [*state.get("trace", []), entry]}
 
 
-def after_rerank(state: State) -> str:
+def next_step(state: State) -> str:
     """Conditional edge: another layer, or aggregate."""
     return "select" if state["decision"] == NEXT_LAYER else "aggregate"

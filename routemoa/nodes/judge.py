@@ -1,0 +1,79 @@
+"""judge (SMoA): one call keeps the best answers of the layer and, as moderator, may stop early."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from langchain_core.messages import HumanMessage
+from langgraph.runtime import Runtime
+
+from routemoa import prompts
+from routemoa.assessment import layer_records
+from routemoa.calls import call_model, settings_for
+from routemoa.context import Context, run_context
+from routemoa.decision import EARLY_EXIT, NEXT_LAYER, decide
+from routemoa.nodes.agent import references
+from routemoa.parsing import find_object
+from routemoa.pool import load_pool
+from routemoa.state import AgentRecord, State
+
+
+def read_verdict(text: str, count: int, keep: int) -> tuple[list[int], bool] | None:
+    """(kept indices, stop) from the judge's reply; None when it is unreadable."""
+    verdict = find_object(text)
+    if verdict is None or not isinstance(verdict.get("keep"), list):
+        return None
+    indices = []
+    for value in verdict["keep"]:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < count and value not in indices:
+            indices.append(value)
+    return (indices[:keep], verdict.get("stop") is True) if indices else None
+
+
+async def judge(state: State, runtime: Runtime[Context]) -> dict:
+    """Keep `judge_keep` answers for the next layer; stop when the moderator says so."""
+    ctx = run_context(state)
+    layer = state["layer"]
+    answered = [r for r in layer_records(state["records"], layer) if not r["error"]]
+    answered.sort(key=lambda r: -state["fused"][r["model"]])
+    failed = [r["model"] for r in layer_records(state["records"], layer) if r["error"]]
+    decision, reason = decide(
+        layer=layer,
+        fused=state["fused"],
+        answered_now=[r["model"] for r in answered],
+        answered_ever=any(not r["error"] for r in state["records"] if r["role"] == "agent"),
+        candidates_left=any(m not in failed for m in state["fused"]),
+        ctx=replace(ctx, early_exit=False),
+    )
+    kept, records = [r["model"] for r in answered], []
+    if len(answered) > ctx.judge_keep:
+        spec = load_pool(ctx.pool).get(ctx.aggregator or answered[0]["model"])
+        text = prompts.JUDGE.format(
+            references=references([r["answer"] for r in answered]), question=state["question"], keep=ctx.judge_keep
+        )
+        result = await call_model(spec, [HumanMessage(content=text)], settings_for(spec, ctx, 0.0))
+        verdict = None if result.error else read_verdict(result.text, len(answered), ctx.judge_keep)
+        records.append(AgentRecord(
+            role="judge", layer=layer, model=spec.name, answer=result.text, self_score=None, peer_scores=None,
+            input_tokens=result.input_tokens, output_tokens=result.output_tokens, usd=result.usd,
+            seconds=round(result.seconds, 4), error=result.error,
+        ))
+        if verdict is None:
+            kept, note = kept[: ctx.judge_keep], "judge reply unreadable; kept the best-ranked answers"
+        else:
+            kept, note = [answered[i]["model"] for i in verdict[0]], "kept by the judge"
+            if verdict[1] and ctx.early_exit and decision == NEXT_LAYER:
+                decision, reason = EARLY_EXIT, "the moderator stopped: the kept answers agree"
+        reason = f"{reason}; {note}" if decision != EARLY_EXIT else reason
+    entry = {
+        "layer": layer,
+        "models": [{"name": p["name"], "reason": p["reason"]} for p in state["selected"]],
+        "scores": {},
+        "assessor": records[0]["model"] if records else None,
+        "errors": {r["model"]: r["error"] for r in layer_records(state["records"], layer) if r["error"]},
+        "kept": kept,
+        "decision": decision,
+        "reason": reason,
+    }
+    runtime.stream_writer({"event": "layer_done", **entry})
+    return {"kept": kept, "decision": decision, "records": records, "trace": [*state["trace"], entry]}

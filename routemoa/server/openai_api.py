@@ -1,0 +1,220 @@
+"""The OpenAI chat-completions contract: validate a request, shape responses, chunks and errors.
+
+Pure functions, no I/O: `app.py` wires them to HTTP and to the graph.
+
+A request names a RouteMoA method in `model` (a graph of langgraph.json) and may
+carry RouteMoA knobs (fields of `routemoa.context.Context`) in an extra body
+field `routemoa`, e.g. `{"routemoa": {"max_layers": 1, "pool": "pools/api.yaml"}}`.
+The standard `temperature` and `max_tokens` (or `max_completion_tokens`) set the
+knobs of the same name. Responses carry the usual `usage` (from the bill) and
+an extra field `routemoa` with the routing summary.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+from routemoa.context import Context
+
+KNOBS_FIELD = "routemoa"
+"""Extra request/response field: RouteMoA knobs in, routing summary out."""
+POOL_ENV = "ROUTEMOA_POOL"
+"""Default pool of OpenAI-endpoint requests that name none (set by `routemoa serve --pool`)."""
+
+_ROLES = {"system": SystemMessage, "developer": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+_KNOB_TYPES = {f.name: str(f.type) for f in dataclasses.fields(Context)}
+
+
+class APIError(Exception):
+    """An error answered as OpenAI does: `{"error": {"message", "type", "param", "code"}}` with `status`."""
+
+    def __init__(self, status: int, message: str, *, type: str = "invalid_request_error", param: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.status, self.message, self.type, self.param, self.code = status, message, type, param, code
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+
+
+def bad_request(message: str, param: str | None = None, code: str | None = None) -> APIError:
+    """A 400 invalid_request_error."""
+    return APIError(400, message, param=param, code=code)
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """A validated chat-completions request."""
+
+    method: str
+    messages: list[BaseMessage]
+    context: Context
+    stream: bool
+    include_usage: bool
+
+
+def _text(content: Any, where: str) -> str:
+    """Message content as text: a string, or a list of {"type": "text", "text": ...} parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        pieces = []
+        for part in content:
+            if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
+                raise bad_request(f"{where}: only text content parts are supported", param=where)
+            pieces.append(part["text"])
+        return "".join(pieces)
+    if content is None:
+        return ""
+    raise bad_request(f"{where}: content must be a string or a list of text parts", param=where)
+
+
+def parse_messages(raw: Any) -> list[BaseMessage]:
+    """OpenAI messages -> LangChain messages; at least one non-empty user message."""
+    if not isinstance(raw, list) or not raw:
+        raise bad_request("'messages' must be a non-empty list", param="messages")
+    out: list[BaseMessage] = []
+    for i, item in enumerate(raw):
+        where = f"messages[{i}]"
+        if not isinstance(item, dict):
+            raise bad_request(f"{where} must be an object with 'role' and 'content'", param=where)
+        role = item.get("role")
+        if role not in _ROLES:
+            raise bad_request(f"{where}.role: '{role}' is not supported (use system, developer, user or assistant)", param=f"{where}.role")
+        out.append(_ROLES[role](content=_text(item.get("content"), f"{where}.content")))
+    if not any(isinstance(m, HumanMessage) and m.text.strip() for m in out):
+        raise bad_request("'messages' needs at least one non-empty user message", param="messages")
+    return out
+
+
+def _type_ok(kind: str, value: Any) -> bool:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return {
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": number,
+        "bool": isinstance(value, bool),
+        "str": isinstance(value, str),
+        "list[float]": isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value),
+    }.get(kind, True)
+
+
+def parse_context(body: dict[str, Any]) -> Context:
+    """The run's Context from the `routemoa` knobs and the standard sampling fields."""
+    knobs = body.get(KNOBS_FIELD) or {}
+    if not isinstance(knobs, dict):
+        raise bad_request(f"'{KNOBS_FIELD}' must be an object of RouteMoA knobs", param=KNOBS_FIELD)
+    knobs = dict(knobs)
+    for name, value in knobs.items():
+        if name not in _KNOB_TYPES:
+            raise bad_request(f"unknown RouteMoA knob '{name}' (known: {', '.join(_KNOB_TYPES)})", param=f"{KNOBS_FIELD}.{name}")
+        if not _type_ok(_KNOB_TYPES[name], value):
+            raise bad_request(f"RouteMoA knob '{name}' must be of type {_KNOB_TYPES[name]}, got {value!r}", param=f"{KNOBS_FIELD}.{name}")
+    standard = {"temperature": body.get("temperature"), "max_tokens": body.get("max_completion_tokens", body.get("max_tokens"))}
+    for name, value in standard.items():
+        if value is None or name in knobs:
+            continue
+        if not _type_ok(_KNOB_TYPES[name], value):
+            raise bad_request(f"'{name}' must be of type {_KNOB_TYPES[name]}, got {value!r}", param=name)
+        knobs[name] = value
+    if "temperature" in knobs and not 0 <= knobs["temperature"] <= 2:
+        raise bad_request(f"'temperature' must be within [0, 2], got {knobs['temperature']}", param="temperature")
+    if "pool" not in knobs and os.environ.get(POOL_ENV):
+        knobs["pool"] = os.environ[POOL_ENV]
+    try:
+        context = Context(**knobs)
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+        field = next((n for n in _KNOB_TYPES if message.split(": ", 1)[-1].startswith(n + " ")), None)
+        raise bad_request(message, param=f"{KNOBS_FIELD}.{field}" if field else KNOBS_FIELD) from None
+    _check_pool(context)
+    return context
+
+
+def _check_pool(context: Context) -> None:
+    """Fail fast (400) on a pool that cannot load or an aggregator that is not in it."""
+    from routemoa.pool import PoolError, load_pool
+
+    try:
+        pool = load_pool(context.pool)
+    except PoolError as exc:
+        raise bad_request(str(exc), param=f"{KNOBS_FIELD}.pool", code="invalid_pool") from None
+    if context.aggregator and context.aggregator not in pool.names:
+        raise bad_request(f"aggregator '{context.aggregator}' is not in pool {pool.source}", param=f"{KNOBS_FIELD}.aggregator")
+
+
+def parse_request(body: Any, methods: list[str]) -> ChatRequest:
+    """Validate a chat-completions body; raises APIError (4xx) on the first problem."""
+    if not isinstance(body, dict):
+        raise bad_request("the request body must be a JSON object", code="invalid_json")
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise bad_request("'model' is required: one of " + ", ".join(methods), param="model")
+    if model not in methods:
+        raise APIError(404, f"The model '{model}' does not exist; available: {', '.join(methods)}", param="model", code="model_not_found")
+    n = body.get("n", 1)
+    if n not in (None, 1):
+        raise bad_request("only n=1 is supported", param="n")
+    stream = body.get("stream", False)
+    if not isinstance(stream, bool):
+        raise bad_request("'stream' must be a boolean", param="stream")
+    options = body.get("stream_options") or {}
+    if not isinstance(options, dict):
+        raise bad_request("'stream_options' must be an object", param="stream_options")
+    messages = parse_messages(body.get("messages"))
+    return ChatRequest(model, messages, parse_context(body), stream, bool(options.get("include_usage")))
+
+
+def usage(bill: dict[str, Any]) -> dict[str, int]:
+    """OpenAI usage from the bill: every call's tokens, agents and aggregator together."""
+    prompt, completion = int(bill.get("input_tokens") or 0), int(bill.get("output_tokens") or 0)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def summary(output: dict[str, Any]) -> dict[str, Any]:
+    """The routing summary: models per layer, why it stopped, who aggregated, dollars and seconds."""
+    trace = output.get("trace") or []
+    bill = output.get("bill") or {}
+    last = trace[-1] if trace else {}
+    return {
+        "layers": [[m["name"] for m in entry.get("models", [])] for entry in trace],
+        "decision": last.get("decision"),
+        "aggregator": (last.get("aggregation") or {}).get("model"),
+        "calls": bill.get("calls", 0),
+        "total_usd": bill.get("total_usd", 0.0),
+        "wall_s": bill.get("wall_s", 0.0),
+    }
+
+
+def new_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex}"
+
+
+def completion(method: str, output: dict[str, Any], completion_id: str | None = None) -> dict[str, Any]:
+    """A `chat.completion` object for a finished run."""
+    return {
+        "id": completion_id or new_id(),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": method,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": output.get("answer") or ""}, "finish_reason": "stop", "logprobs": None}],
+        "usage": usage(output.get("bill") or {}),
+        KNOBS_FIELD: summary(output),
+    }
+
+
+def chunk(completion_id: str, method: str, delta: dict[str, Any] | None, finish_reason: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A `chat.completion.chunk`; `delta=None` makes the choice-less usage chunk."""
+    choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}]
+    return {"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()), "model": method, "choices": choices, **extra}
+
+
+def run_failed(output: dict[str, Any]) -> APIError:
+    """The 502 for a run without an answer (every model failed)."""
+    message = f"RouteMoA could not answer: {output.get('error')}"
+    return APIError(502, message, type="provider_error", code="all_models_failed")
