@@ -11,6 +11,9 @@ from pathlib import Path
 
 from routemoa.context import Context
 from routemoa.errors import UserError
+from routemoa.eval.cli import register as register_eval
+from routemoa.scorer.cli import register as register_scorer
+from routemoa.server.cli import register as register_serve
 from routemoa.report import format_run_table, format_event
 
 THREADS_DB_ENV = "ROUTEMOA_THREADS_DB"
@@ -62,7 +65,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="routemoa", description=__doc__.split("—")[0].strip())
+    parser = argparse.ArgumentParser(prog="routemoa", description="RouteMoA: Mixture-of-Agents with a learned router.")
     commands = parser.add_subparsers(dest="command", required=True)
     ask = commands.add_parser("ask", help="answer a question with RouteMoA")
     ask.add_argument("question")
@@ -75,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object: answer, bill, trace")
     ask.add_argument("--quiet", action="store_true", help="no per-layer progress on stderr")
     ask.set_defaults(handler=cmd_ask)
+    for register in (register_serve, register_scorer, register_eval):
+        register(commands)
     return parser
 
 

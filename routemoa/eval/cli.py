@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from routemoa.errors import UserError
+
 
 def _replay(args: argparse.Namespace) -> int:
     """`routemoa eval replay`: selection quality and cost of every method on recorded results."""
@@ -26,10 +28,39 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    """`routemoa eval run`: live comparison of methods on a benchmark, with a resumable cache."""
+    import asyncio
+
+    from routemoa.eval.benchmark import load_benchmark
+    from routemoa.eval.cache import ResultCache
+    from routemoa.eval.live import parse_methods, run_live
+    from routemoa.eval.report import markdown, summarize, write_report
+    from routemoa.pool import load_pool
+
+    if args.concurrency < 1:
+        raise UserError(f"--concurrency must be >= 1, got {args.concurrency}")
+    pool = load_pool(args.pool)
+    methods = parse_methods(args.methods, pool)
+    items = load_benchmark(args.benchmark)[: args.limit]
+    knobs = {"max_layers": args.max_layers} if args.max_layers else {}
+    cache = ResultCache(Path(args.out) / "results.jsonl")
+    results = asyncio.run(
+        run_live(items, methods, args.pool, cache, concurrency=args.concurrency, knobs=knobs, progress=not args.quiet)
+    )
+    wanted = {(m.label, item.id) for m in methods for item in items}
+    results = [r for r in results if (r["method"], r["id"]) in wanted]
+    for path in write_report(results, args.out):
+        print(f"wrote {path}", file=sys.stderr)
+    rows = summarize(results)
+    print(json.dumps(rows, indent=2) if args.json else markdown(rows), end="" if not args.json else "\n")
+    return 0 if len(results) == len(wanted) else 1
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `eval` command and its sub-commands to the main CLI."""
     parser = subparsers.add_parser("eval", help="evaluate routing and answers")
-    commands = parser.add_subparsers(dest="eval_command", metavar="{replay}", required=True)
+    commands = parser.add_subparsers(dest="eval_command", metavar="{replay,run}", required=True)
 
     replay = commands.add_parser(
         "replay",
@@ -50,4 +81,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     replay.add_argument("--quiet", action="store_true", help="no progress bars")
     replay.set_defaults(handler=_replay)
 
-    # `eval run` (live benchmark through the graph) is registered here, next to `replay`.
+    live = commands.add_parser("run", help="run methods live on a benchmark JSONL (real calls, resumable)")
+    live.add_argument("--benchmark", required=True, metavar="FILE", help="benchmark JSONL: id, question, reference, checker")
+    live.add_argument("--methods", default="routemoa,moa", help="comma list of routemoa, moa, smoa, random_k, single:NAME")
+    live.add_argument("--pool", default="embedded", help="pool YAML file (default: the embedded local pool)")
+    live.add_argument("--out", default="runs/eval", metavar="DIR", help="results.jsonl (cache), report.json/.md/.png")
+    live.add_argument("--concurrency", type=int, default=4, help="queries in flight at once (default 4)")
+    live.add_argument("--limit", type=int, help="only the first N items")
+    live.add_argument("--max-layers", type=int, help="override every method's max_layers")
+    live.add_argument("--json", action="store_true", help="print the report as JSON instead of Markdown")
+    live.add_argument("--quiet", action="store_true", help="no progress bar")
+    live.set_defaults(handler=_run)

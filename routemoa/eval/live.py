@@ -1,0 +1,93 @@
+"""Live evaluation: run each method's graph on a benchmark with real calls, resumably."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from routemoa.errors import UserError
+from routemoa.eval.benchmark import BenchmarkItem
+from routemoa.eval.cache import ResultCache
+from routemoa.methods import METHODS
+from routemoa.pool import Pool
+
+
+@dataclass(frozen=True)
+class MethodRun:
+    """One method to evaluate: its label in reports, graph name and context knobs."""
+
+    label: str
+    method: str
+    knobs: dict[str, Any]
+
+
+def parse_methods(text: str, pool: Pool) -> list[MethodRun]:
+    """`routemoa,moa,smoa,random_k,single:NAME` -> MethodRuns (unknown names are a UserError)."""
+    runs = []
+    for token in (t.strip() for t in text.split(",")):
+        if not token:
+            continue
+        name, _, model = token.partition(":")
+        if name not in METHODS:
+            raise UserError(f"--methods: unknown method '{name}' (known: {', '.join(METHODS)}, single:NAME)")
+        if name == "single" and model not in pool.names:
+            raise UserError(f"--methods: '{token}' needs a pool model after 'single:' (pool: {', '.join(pool.names)})")
+        runs.append(MethodRun(token, name, {"model": model} if model else {}))
+    if not runs:
+        raise UserError("--methods: name at least one method")
+    return runs
+
+
+async def run_live(
+    items: Sequence[BenchmarkItem],
+    methods: Sequence[MethodRun],
+    pool_path: str,
+    cache: ResultCache,
+    *,
+    concurrency: int = 4,
+    knobs: dict[str, Any] | None = None,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Every (method, item) result, from the cache or from a real run of the method's graph."""
+    from tqdm import tqdm
+
+    from routemoa.graph import build_graph
+    from routemoa.runner import run_query
+
+    graphs = {m.method: build_graph(m.method) for m in methods}
+    gate = asyncio.Semaphore(concurrency)
+    bar = tqdm(total=len(items) * len(methods), disable=not progress, desc="eval run", file=sys.stderr)
+
+    async def one(run: MethodRun, item: BenchmarkItem) -> dict[str, Any] | None:
+        async def answer() -> dict[str, Any]:
+            context = METHODS[run.method](pool=pool_path, **(knobs or {}), **run.knobs)
+            out = await run_query(item.question, context, graph=graphs[run.method])
+            bill = out.get("bill") or {}
+            text = out.get("answer") or ""
+            return {
+                "correct": bool(text) and item.is_correct(text),
+                "usd": bill.get("total_usd", 0.0),
+                "seconds": bill.get("wall_s", 0.0),
+                "calls": bill.get("calls", 0),
+                "answer": text,
+                "error": out.get("error"),
+            }
+
+        async with gate:
+            try:
+                return await cache.get_or_run(run.label, item.id, answer)
+            except UserError:
+                raise
+            except Exception as exc:  # not cached: a rerun retries this item
+                bar.write(f"{run.label} {item.id}: {type(exc).__name__}: {exc}"[:300])
+                return None
+            finally:
+                bar.update(1)
+
+    try:
+        results = await asyncio.gather(*(one(run, item) for run in methods for item in items))
+    finally:
+        bar.close()
+    return [r for r in results if r is not None]
