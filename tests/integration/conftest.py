@@ -1,0 +1,124 @@
+"""Fixtures for integration tests: a real `langgraph dev` server on loopback, fake pools, a PostgreSQL server.
+
+`dev_server` (session scope) starts `routemoa serve` — i.e. `langgraph dev` —
+on a free 127.0.0.1 port with a test-only langgraph.json written in a temp
+folder: graph `routemoa` is `tests/fakes_serving.py:graph`, which registers the
+deterministic `fake` provider inside the server process before exporting the
+real graph; the http app is the shipped OpenAI-compatible app. The default pool
+of OpenAI requests is a two-model fake pool; LangGraph API runs pass
+`context={"pool": dev_server.pool}`. The server is stopped at teardown.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TESTS = REPO / "tests"
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))
+
+import fakes_serving  # noqa: E402  (registers the fake provider in this process too)
+
+SERVER_START_TIMEOUT_S = 180
+OFFLINE_ENV = {"LANGGRAPH_CLI_NO_ANALYTICS": "1", "LANGGRAPH_NO_VERSION_CHECK": "true", "LANGSMITH_TRACING": "false"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class DevServer:
+    """A running test server."""
+
+    url: str
+    pool: str
+    """Two fake models (the OpenAI endpoint's default pool)."""
+    failing_pool: str
+    """Two fake models that always fail."""
+    config: Path
+    log: Path
+
+
+def _write_config(folder: Path) -> Path:
+    import json
+
+    config = folder / "langgraph.json"
+    config.write_text(
+        json.dumps(
+            {
+                "dependencies": [str(REPO)],
+                "graphs": {"routemoa": f"{TESTS / 'fakes_serving.py'}:graph"},
+                "http": {"app": f"{REPO / 'routemoa' / 'server' / 'app.py'}:app"},
+            }
+        )
+    )
+    return config
+
+
+def _wait_ready(url: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"langgraph dev exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/ok", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"langgraph dev not ready after {SERVER_START_TIMEOUT_S}s:\n{log.read_text()[-3000:]}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop the server we started: its own process group, politely, then firmly."""
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def dev_server(tmp_path_factory):
+    """`routemoa serve` (langgraph dev) with the fake graph on a free loopback port."""
+    folder = tmp_path_factory.mktemp("devserver")
+    pool = fakes_serving.write_pool(folder / "pool.yaml", 2)
+    failing = fakes_serving.write_pool(folder / "failing.yaml", 2, fail=True)
+    config = _write_config(folder)
+    port = free_port()
+    log = folder / "server.log"
+    command = [sys.executable, "-m", "routemoa.server.cli", "serve", "--config", str(config), "--port", str(port), "--pool", str(pool)]
+    env = {**os.environ, **OFFLINE_ENV, "PYTHONUNBUFFERED": "1"}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(command, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, proc, log)
+        yield DevServer(url=url, pool=str(pool), failing_pool=str(failing), config=config, log=log)
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture
+def fake_pool(tmp_path) -> str:
+    """A pool file of two fake models, for in-process runs."""
+    return str(fakes_serving.write_pool(tmp_path / "pool.yaml", 2))

@@ -1,0 +1,67 @@
+"""ChatRouteMoA on a pool of fake models: invoke, ainvoke, stream, usage and metadata, failures."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import fakes_serving  # noqa: E402  (registers provider kind `fake`)
+
+from routemoa.chat_model import ChatRouteMoA, RouteMoAFailed  # noqa: E402
+
+
+@pytest.fixture
+def pool(tmp_path) -> str:
+    return str(fakes_serving.write_pool(tmp_path / "pool.yaml", 2))
+
+
+def _check_reply(reply) -> None:
+    assert reply.content == "fake-1 says 42 (aggregated)"
+    bill = reply.response_metadata["bill"]
+    assert bill["calls"] == 3 and bill["total_usd"] > 0
+    assert reply.usage_metadata["input_tokens"] == bill["input_tokens"] > 0
+    assert reply.usage_metadata["output_tokens"] == bill["output_tokens"] > 0
+    trace = reply.response_metadata["trace"]
+    assert [m["name"] for m in trace[0]["models"]] == ["fake-1", "fake-0"]
+    assert reply.response_metadata["decision"] == trace[-1]["decision"] == "max_layers"
+
+
+def test_invoke_returns_answer_with_bill_trace_and_usage(pool):
+    _check_reply(ChatRouteMoA(pool=pool, max_layers=1).invoke("What is 6*7?"))
+
+
+async def test_ainvoke_accepts_a_message_list(pool):
+    llm = ChatRouteMoA(pool=pool, max_layers=1)
+    reply = await llm.ainvoke([("system", "Be brief."), ("user", "What is 6*7?")])
+    _check_reply(reply)
+
+
+def test_stream_yields_the_aggregator_tokens_then_usage(pool):
+    chunks = list(ChatRouteMoA(pool=pool, max_layers=1).stream("What is 6*7?"))
+    assert len([c for c in chunks if c.content]) >= 3  # token by token, not one block
+    total = chunks[0]
+    for chunk in chunks[1:]:
+        total = total + chunk
+    _check_reply(total)
+
+
+async def test_astream_single_answer_arrives_whole(tmp_path):
+    pool = str(fakes_serving.write_pool(tmp_path / "one.yaml", 1, answer="only one"))
+    text = "".join([c.content async for c in ChatRouteMoA(pool=pool, max_layers=1).astream("hi")])
+    assert text == "only one"  # one model: no aggregation call, the answer comes in the last chunk
+
+
+def test_every_model_failing_raises(tmp_path):
+    pool = str(fakes_serving.write_pool(tmp_path / "down.yaml", 2, fail=True))
+    with pytest.raises(RouteMoAFailed, match="every model failed"):
+        ChatRouteMoA(pool=pool, max_layers=1).invoke("hi")
+
+
+def test_bad_knob_is_a_value_error(pool):
+    with pytest.raises(ValueError, match="max_layers"):
+        ChatRouteMoA(pool=pool, max_layers=0).invoke("hi")
+    with pytest.raises(ValueError, match="unknown RouteMoA knob .unknown_knob."):
+        ChatRouteMoA(pool=pool, knobs={"unknown_knob": 1}).context()
