@@ -1,0 +1,110 @@
+"""The OpenAI-compatible app in process (httpx ASGITransport): shapes, knobs, errors, method registry."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import fakes_serving  # noqa: E402  (registers provider kind `fake`)
+
+from routemoa.server import methods  # noqa: E402
+from routemoa.server.app import app  # noqa: E402
+from routemoa.server.openai_api import POOL_ENV  # noqa: E402
+
+Q = [{"role": "user", "content": "What is 6*7?"}]
+
+
+@pytest.fixture
+def pool(tmp_path, monkeypatch) -> str:
+    path = str(fakes_serving.write_pool(tmp_path / "pool.yaml", 2))
+    monkeypatch.setenv(POOL_ENV, path)
+    monkeypatch.delenv(methods.GRAPHS_ENV, raising=False)
+    return path
+
+
+@pytest.fixture
+async def client(pool):
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as c:
+        yield c
+
+
+async def test_models_lists_the_graphs_of_langgraph_json(client, monkeypatch):
+    assert [m["id"] for m in (await client.get("/v1/models")).json()["data"]] == ["routemoa"]
+    monkeypatch.setenv(methods.GRAPHS_ENV, json.dumps({"routemoa": "routemoa.graph:graph", "moa": {"path": "routemoa.graph:graph"}}))
+    listed = (await client.get("/v1/models")).json()
+    assert listed["object"] == "list" and [m["id"] for m in listed["data"]] == ["routemoa", "moa"]
+    assert (await client.get("/v1/models/moa")).json()["id"] == "moa"
+    assert (await client.get("/v1/models/nope")).status_code == 404
+
+
+async def test_completion_has_usage_from_the_bill_and_a_routing_summary(client):
+    r = await client.post("/v1/chat/completions", json={"model": "routemoa", "messages": Q, "routemoa": {"max_layers": 1}})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["object"] == "chat.completion" and body["model"] == "routemoa"
+    assert body["choices"][0]["message"] == {"role": "assistant", "content": "fake-1 says 42 (aggregated)"}
+    usage, summary = body["usage"], body["routemoa"]
+    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"] > 0
+    assert summary["layers"] == [["fake-1", "fake-0"]] and summary["decision"] == "max_layers"
+    assert summary["aggregator"] == "fake-1" and summary["calls"] == 3 and summary["total_usd"] > 0
+
+
+async def test_stream_sends_tokens_then_summary_then_usage(client):
+    body = {"model": "routemoa", "messages": Q, "stream": True, "stream_options": {"include_usage": True}, "routemoa": {"max_layers": 1}}
+    r = await client.post("/v1/chat/completions", json=body)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+    lines = [line[6:] for line in r.text.splitlines() if line.startswith("data: ")]
+    assert lines[-1] == "[DONE]"
+    chunks = [json.loads(line) for line in lines[:-1]]
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
+    assert text == "fake-1 says 42 (aggregated)"
+    assert len([c for c in chunks if c["choices"] and c["choices"][0]["delta"].get("content")]) >= 3
+    finish = [c for c in chunks if c["choices"] and c["choices"][0]["finish_reason"] == "stop"]
+    assert finish and finish[0]["routemoa"]["layers"] == [["fake-1", "fake-0"]]
+    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] > 0
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "param"),
+    [
+        ({"model": "gpt-9", "messages": Q}, 404, "model"),
+        ({"messages": Q}, 400, "model"),
+        ({"model": "routemoa", "messages": []}, 400, "messages"),
+        ({"model": "routemoa", "messages": [{"role": "user", "content": "  "}]}, 400, "messages"),
+        ({"model": "routemoa", "messages": [{"role": "tool", "content": "x"}]}, 400, "messages[0].role"),
+        ({"model": "routemoa", "messages": Q, "routemoa": {"max_layers": 0}}, 400, "routemoa.max_layers"),
+        ({"model": "routemoa", "messages": Q, "routemoa": {"max_layers": "two"}}, 400, "routemoa.max_layers"),
+        ({"model": "routemoa", "messages": Q, "routemoa": {"threshold": 1.5}}, 400, "routemoa.threshold"),
+        ({"model": "routemoa", "messages": Q, "routemoa": {"warp": 9}}, 400, "routemoa.warp"),
+        ({"model": "routemoa", "messages": Q, "routemoa": {"pool": "/nonexistent.yaml"}}, 400, "routemoa.pool"),
+        ({"model": "routemoa", "messages": Q, "routemoa": {"aggregator": "nobody"}}, 400, "routemoa.aggregator"),
+        ({"model": "routemoa", "messages": Q, "temperature": 7}, 400, "temperature"),
+        ({"model": "routemoa", "messages": Q, "n": 3}, 400, "n"),
+        ([1, 2], 400, None),
+    ],
+)
+async def test_bad_requests_get_openai_style_4xx(client, body, status, param):
+    r = await client.post("/v1/chat/completions", json=body)
+    assert r.status_code == status, r.text
+    error = r.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"} and error["message"]
+    assert error["type"] == "invalid_request_error" and error["param"] == param
+
+
+async def test_malformed_json_is_a_400(client):
+    r = await client.post("/v1/chat/completions", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_every_model_failing_is_a_502_with_the_reason(client, tmp_path, stream):
+    down = str(fakes_serving.write_pool(tmp_path / "down.yaml", 2, fail=True))
+    r = await client.post("/v1/chat/completions", json={"model": "routemoa", "messages": Q, "stream": stream, "routemoa": {"pool": down, "max_layers": 1}})
+    assert r.status_code == 502
+    error = r.json()["error"]
+    assert error["type"] == "provider_error" and "fake-0 is down" in error["message"]
