@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     for metric, wanted in TARGETS.items():
         entry = result["operating_points"][metric]
         point = entry["point"]
-        got = "none" if point is None else f"{getattr(point, metric):.3f} at cost ratio {point.cost_ratio:.3f} ({point.label()})"
+        got = "none" if point is None else f"{getattr(point, metric):.4f} at cost ratio {point.cost_ratio:.4f} ({point.label()})"
         met = point is not None and getattr(point, metric) >= wanted
         print(f"  {metric} >= {wanted} at cost ratio <= {entry['max_cost_ratio']}: {got} -> {'MET' if met else 'not met'}")
     flags = (["--scorer", args.scorer] if args.scorer else []) + ["--query", args.query]

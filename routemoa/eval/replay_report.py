@@ -64,8 +64,9 @@ def plot(result: dict, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.5), sharex=True, sharey=True)
     for ax, metric in zip(axes, ("any_correct", "first_pick_accuracy")):
         sweep = result["routemoa_sweep"]
         ax.scatter([p.cost_ratio for p in sweep], [getattr(p, metric) for p in sweep], s=10, alpha=0.3,
@@ -81,10 +82,11 @@ def plot(result: dict, path: Path) -> None:
                 continue
             marker, color = markers.get(point.method, ("P", "tab:purple"))
             ax.scatter([point.cost_ratio], [value], marker=marker, color=color, s=60, zorder=3)
-            ax.annotate(point.label().replace("routemoa", "RouteMoA default"), (point.cost_ratio, value),
-                        fontsize=7, xytext=(4, -8), textcoords="offset points")
+            label = "RouteMoA defaults" if point.method == "routemoa" else point.label().replace(" seed=", ", seed ")
+            ax.annotate(label, (point.cost_ratio, value), fontsize=7, xytext=(4, -8), textcoords="offset points")
         ax.set_xscale("log")
-        ax.set_xlabel("cost ratio (selected models' $ / all models' $)")
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel("cost ratio (selected models' dollars / all models' dollars)")
         ax.set_title(metric.replace("_", " "))
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("accuracy")
