@@ -21,11 +21,14 @@ import random
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from pathlib import Path
+
 from tqdm import tqdm
 
+from routemoa.errors import UserError
 from routemoa.pool import Pool
 from routemoa.ranking import rank_models
-from routemoa.replay import ReplayData, ReplayRecord
+from routemoa.replay import ReplayData, ReplayRecord, load_replay, replay_pool
 
 TOP_KS = (1, 2, 3, 4, 5)
 TOLERANCES = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
@@ -213,11 +216,6 @@ def run_replay(
     progress: bool = True,
 ) -> dict:
     """Load the data, build the replay pool (with `scorer` as its checkpoint), score every query, evaluate."""
-    from pathlib import Path
-
-    from routemoa.errors import UserError
-    from routemoa.replay import load_replay, replay_pool
-
     data = load_replay(list(data_paths))
     pool = replay_pool(list(data_paths))
     if scorer is not None:
