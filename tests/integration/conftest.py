@@ -122,3 +122,42 @@ def dev_server(tmp_path_factory):
 def fake_pool(tmp_path) -> str:
     """A pool file of two fake models, for in-process runs."""
     return str(fakes_serving.write_pool(tmp_path / "pool.yaml", 2))
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def _as_postgres_user(command: list[str]) -> list[str]:
+    """initdb refuses root: run PostgreSQL binaries as `nobody` when we are root."""
+    if os.geteuid() != 0:
+        return command
+    runuser = shutil.which("runuser")
+    if runuser is None:
+        pytest.skip("running as root without runuser: cannot start PostgreSQL as an unprivileged user")
+    return [runuser, "-u", "nobody", "--", *command]
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throwaway PostgreSQL 15 server on a free loopback port; yields its connection URL, stops it after."""
+    if not (PG_BIN / "initdb").is_file() or not (PG_BIN / "pg_ctl").is_file():
+        pytest.skip(f"PostgreSQL binaries not found in {PG_BIN}")
+    folder = Path(tempfile.mkdtemp(prefix="routemoa-pg-", dir="/tmp"))  # /tmp: traversable by `nobody`
+    if os.geteuid() == 0:
+        shutil.chown(folder, user="nobody")
+    data, port = folder / "data", free_port()
+    subprocess.run(
+        _as_postgres_user([str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]),
+        check=True, capture_output=True, timeout=120,
+    )
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+    pg_ctl = str(PG_BIN / "pg_ctl")
+    subprocess.run(
+        _as_postgres_user([pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "-t", "60", "start"]),
+        check=True, capture_output=True, timeout=90,
+    )
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(_as_postgres_user([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"]), capture_output=True, timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
