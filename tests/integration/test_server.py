@@ -114,3 +114,13 @@ async def test_thread_keeps_the_conversation(dev_server, tmp_path):
     )
     assert second["answer"] == "turn 2"  # the model saw both human turns
     assert [m["type"] for m in second["messages"]] == ["human", "ai", "human", "ai"]
+
+
+def test_runs_wait_curl_example(dev_server):
+    body = {
+        "assistant_id": "routemoa",
+        "input": {"messages": [{"role": "user", "content": "What is 6*7?"}]},
+        "context": {"max_layers": 1, "pool": dev_server.pool},
+    }
+    out = httpx.post(f"{dev_server.url}/runs/wait", json=body, timeout=60).json()
+    assert set(out) == {"messages", "answer", "bill", "trace", "error"} and out["answer"]
