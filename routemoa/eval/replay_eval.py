@@ -32,7 +32,7 @@ from routemoa.replay import ReplayData, ReplayRecord, load_replay, replay_pool
 
 TOP_KS = (1, 2, 3, 4, 5)
 TOLERANCES = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
-COST_WEIGHTS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
+COST_WEIGHTS = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
 DEFAULT_KNOBS = {"top_k": 3, "tolerance": 0.2, "cost_weight": 0.05}
 """The run-time defaults of `routemoa.context.Context` (latency is not recorded, so latency_weight is 0)."""
 RANDOM_KS = (1, 2, 3, 4, 5)
