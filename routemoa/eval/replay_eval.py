@@ -19,9 +19,8 @@ import dataclasses
 import itertools
 import random
 from dataclasses import dataclass
-from typing import Mapping, Sequence
-
 from pathlib import Path
+from typing import Mapping, Sequence
 
 from tqdm import tqdm
 
