@@ -6,21 +6,37 @@ reference paper's large-pool values where it gives one.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, fields
 
 
-def _knob(default, description: str, **kw):
-    """A context field whose description Studio shows."""
+POOL_ENV = "ROUTEMOA_POOL"
+"""Environment variable that sets the default pool (e.g. for `routemoa serve --pool`)."""
+
+
+def _knob(default, description: str):
+    """A context field whose description (and default) Studio shows."""
+    meta = {"description": description, "json_schema_extra": {"default": default}}
     if isinstance(default, list):
-        return field(default_factory=lambda: list(default), metadata={"description": description, **kw})
-    return field(default=default, metadata={"description": description, **kw})
+        return field(default_factory=lambda: list(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _default_pool() -> str:
+    return os.environ.get(POOL_ENV) or "embedded"
 
 
 @dataclass(kw_only=True)
 class Context:
     """Knobs of one RouteMoA run."""
 
-    pool: str = _knob("embedded", "Pool YAML file, or 'embedded' for the three local SmolLM2 roles shipped in the package.")
+    pool: str = field(
+        default_factory=_default_pool,
+        metadata={
+            "description": f"Pool YAML file, or 'embedded' for the three local SmolLM2 roles shipped in the package (default: ${POOL_ENV} or embedded).",
+            "json_schema_extra": {"default": "embedded"},
+        },
+    )
     top_k: int = _knob(3, "Models per layer (at most).")
     max_layers: int = _knob(3, "Maximum number of answering layers before aggregation.")
     threshold: float = _knob(0.76, "Early exit when the best fused score exceeds this (paper: 0.76 large pool, 0.805 small).")

@@ -1,7 +1,7 @@
 """Test helper: a deterministic fake provider, a pool file writer, and the graph re-exported.
 
-Importing this module registers provider kind `fake`. A pool model with
-`provider: fake` answers from its `options`:
+Importing this module registers provider kind `fake-serving`. A pool model with
+`provider: fake-serving` answers from its `options`:
 
 - `answer`: text of the answer (default: "<name> says 42"); `{turns}` becomes the
   number of human messages the model was shown (to check conversation memory).
@@ -30,7 +30,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from routemoa.graph import graph  # noqa: F401  (re-exported for the test server config)
 from routemoa.providers import register_provider
 
-FAKE_KIND = "fake"
+FAKE_KIND = "fake-serving"
 
 
 class FakeProviderError(RuntimeError):

@@ -24,8 +24,9 @@ import tempfile
 from pathlib import Path
 
 from routemoa.errors import UserError
+from routemoa.methods import METHODS
 from routemoa.server.methods import shipped_config
-from routemoa.server.openai_api import POOL_ENV
+from routemoa.context import POOL_ENV
 
 OFFLINE_ENV = {
     "LANGGRAPH_CLI_NO_ANALYTICS": "1",
@@ -36,7 +37,7 @@ OFFLINE_ENV = {
 
 INSTALLED_CONFIG = {
     "dependencies": ["."],
-    "graphs": {"routemoa": "routemoa.graph:graph"},
+    "graphs": {m: f"routemoa.graph:{'graph' if m == 'routemoa' else m}" for m in METHODS},
     "http": {"app": "routemoa.server.app:app"},
 }
 """langgraph.json used when the package runs without its source checkout."""

@@ -13,7 +13,6 @@ an extra field `routemoa` with the routing summary.
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -22,10 +21,10 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from routemoa.context import Context
+from routemoa.methods import METHODS
 
 KNOBS_FIELD = "routemoa"
 """Extra request/response field: RouteMoA knobs in, routing summary out."""
-POOL_ENV = "ROUTEMOA_POOL"
 """Default pool of OpenAI-endpoint requests that name none (set by `routemoa serve --pool`)."""
 
 _ROLES = {"system": SystemMessage, "developer": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
@@ -104,8 +103,8 @@ def _type_ok(kind: str, value: Any) -> bool:
     }.get(kind, True)
 
 
-def parse_context(body: dict[str, Any]) -> Context:
-    """The run's Context from the `routemoa` knobs and the standard sampling fields."""
+def parse_context(body: dict[str, Any], defaults: type[Context] = Context) -> Context:
+    """The run's Context (with the method's `defaults`) from the `routemoa` knobs and the standard sampling fields."""
     knobs = body.get(KNOBS_FIELD) or {}
     if not isinstance(knobs, dict):
         raise bad_request(f"'{KNOBS_FIELD}' must be an object of RouteMoA knobs", param=KNOBS_FIELD)
@@ -124,10 +123,8 @@ def parse_context(body: dict[str, Any]) -> Context:
         knobs[name] = value
     if "temperature" in knobs and not 0 <= knobs["temperature"] <= 2:
         raise bad_request(f"'temperature' must be within [0, 2], got {knobs['temperature']}", param="temperature")
-    if "pool" not in knobs and os.environ.get(POOL_ENV):
-        knobs["pool"] = os.environ[POOL_ENV]
     try:
-        context = Context(**knobs)
+        context = defaults(**knobs)
     except (ValueError, TypeError) as exc:
         message = str(exc)
         field = next((n for n in _KNOB_TYPES if message.split(": ", 1)[-1].startswith(n + " ")), None)
@@ -167,7 +164,8 @@ def parse_request(body: Any, methods: list[str]) -> ChatRequest:
     if not isinstance(options, dict):
         raise bad_request("'stream_options' must be an object", param="stream_options")
     messages = parse_messages(body.get("messages"))
-    return ChatRequest(model, messages, parse_context(body), stream, bool(options.get("include_usage")))
+    context = parse_context(body, METHODS.get(model, Context))
+    return ChatRequest(model, messages, context, stream, bool(options.get("include_usage")))
 
 
 def usage(bill: dict[str, Any]) -> dict[str, int]:

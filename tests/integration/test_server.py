@@ -51,11 +51,6 @@ def test_studio_schemas_are_narrow_and_documented(dev_server):
         assert context[name]["default"] == getattr(defaults, name), name
 
 
-@pytest.mark.xfail(
-    reason="list knobs use default_factory, which JSON schema omits; routemoa/context.py _knob should add "
-    "metadata json_schema_extra={'default': [...]} (owner of context.py)",
-    strict=False,
-)
 def test_studio_shows_defaults_of_list_knobs(dev_server):
     schemas = httpx.get(f"{dev_server.url}/assistants/{_assistant(dev_server.url)}/schemas", timeout=30).json()
     context = schemas["context_schema"]["properties"]

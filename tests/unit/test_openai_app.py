@@ -14,7 +14,7 @@ import fakes_serving  # noqa: E402  (registers provider kind `fake`)
 
 from routemoa.server import methods  # noqa: E402
 from routemoa.server.app import app  # noqa: E402
-from routemoa.server.openai_api import POOL_ENV  # noqa: E402
+from routemoa.context import POOL_ENV  # noqa: E402
 
 Q = [{"role": "user", "content": "What is 6*7?"}]
 
@@ -34,8 +34,9 @@ async def client(pool):
 
 
 async def test_models_lists_the_graphs_of_langgraph_json(client, monkeypatch):
-    assert [m["id"] for m in (await client.get("/v1/models")).json()["data"]] == ["routemoa"]
-    monkeypatch.setenv(methods.GRAPHS_ENV, json.dumps({"routemoa": "routemoa.graph:graph", "moa": {"path": "routemoa.graph:graph"}}))
+    shipped = [m["id"] for m in (await client.get("/v1/models")).json()["data"]]
+    assert shipped == ["routemoa", "moa", "smoa", "single", "random_k"]
+    monkeypatch.setenv(methods.GRAPHS_ENV, json.dumps({"routemoa": "routemoa.graph:graph", "moa": {"path": "routemoa.graph:moa"}}))
     listed = (await client.get("/v1/models")).json()
     assert listed["object"] == "list" and [m["id"] for m in listed["data"]] == ["routemoa", "moa"]
     assert (await client.get("/v1/models/moa")).json()["id"] == "moa"
