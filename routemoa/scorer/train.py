@@ -4,6 +4,8 @@ With a frozen encoder the query embeddings are computed once and only the head,
 the model embeddings and the temperature train (minutes on a CPU). Without it the
 encoder is fine-tuned too, at a smaller learning rate. Contrastive clusters are
 the records' task tags; untagged data is clustered with k-means on the embeddings.
+Training targets are smoothed toward their cluster's mean (`task_smoothing`), which
+keeps the per-query scores from drifting far from what the whole task supports.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class TrainConfig:
     temperature: float = 0.1
     top_k: int = 3
     last_k: int = 3
+    task_smoothing: float = 0.5
     sample_sample_weight: float = 1.0
     calibration_weight: float = 1.0
     val_fraction: float = 0.1
@@ -86,6 +89,20 @@ def split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     order = np.random.default_rng(seed).permutation(n)
     n_val = int(round(n * fraction)) if n >= 20 else 0
     return order[n_val:], order[:n_val]
+
+
+def smooth_targets(labels: np.ndarray, clusters: np.ndarray, rows: np.ndarray, weight: float) -> np.ndarray:
+    """(1 − weight)·label + weight·(mean label of the cluster over `rows`); NaN (no result) stays NaN."""
+    out = labels.copy()
+    for cluster in np.unique(clusters):
+        members = clusters == cluster
+        pool = labels[rows[members[rows]]]
+        if len(pool) == 0:
+            continue
+        has = ~np.isnan(pool)
+        mean = np.where(has, pool, 0.0).sum(axis=0) / np.maximum(has.sum(axis=0), 1)
+        out[members] = (1 - weight) * labels[members] + weight * mean
+    return out
 
 
 class _Embedder:
@@ -142,7 +159,8 @@ def train_scorer(
     else:
         chunks = tqdm(range(0, len(queries), 256), desc="embed", file=sys.stderr, leave=False)
         base = np.concatenate([embed(queries[s : s + 256], config.encoder, device) for s in chunks])
-    clusters = torch.as_tensor(clusters_of(records, base, config.seed), device=device)
+    cluster_ids = clusters_of(records, base, config.seed)
+    clusters = torch.as_tensor(cluster_ids, device=device)
     train_idx, val_idx = split(len(records), config.val_fraction, config.seed)
     embedder = _Embedder(config, queries, base, device)
     net = ScorerNet(base.shape[1], len(models), config.hidden, config.temperature, config.dropout).to(device)
@@ -150,7 +168,7 @@ def train_scorer(
     if embedder.model is not None:
         groups.append({"params": embedder.model.parameters(), "lr": config.encoder_lr})
     optimizer = torch.optim.AdamW(groups, weight_decay=config.weight_decay)
-    target = torch.as_tensor(labels, device=device)
+    target = torch.as_tensor(smooth_targets(labels, cluster_ids, train_idx, config.task_smoothing), device=device)
 
     best, best_key, best_epoch, stale = None, None, 0, 0
     bar = tqdm(range(1, config.epochs + 1), desc="train", file=sys.stderr)
