@@ -108,6 +108,21 @@ def random_selections(records: Sequence[ReplayRecord], models: Sequence[str], k:
     return [rng.sample(list(models), min(k, len(models))) for _ in records]
 
 
+PRIOR_BATCH = 64
+"""Queries encoded per step of the prior's progress bar."""
+
+
+def _batched(queries: Sequence[str], score, progress: bool):
+    """Rows of `score(batch)` over `queries`, PRIOR_BATCH at a time, with a progress bar."""
+    rows = []
+    with tqdm(total=len(queries), desc="prior", unit="query", disable=not progress) as bar:
+        for start in range(0, len(queries), PRIOR_BATCH):
+            batch = list(queries[start : start + PRIOR_BATCH])
+            rows.extend(score(batch))
+            bar.update(len(batch))
+    return rows
+
+
 def prior_scores(queries: Sequence[str], pool: Pool, progress: bool = True) -> tuple[list[dict[str, float]], str]:
     """Prior scores per query, and the source(s) used ('trained', 'zero-shot').
 
@@ -115,19 +130,21 @@ def prior_scores(queries: Sequence[str], pool: Pool, progress: bool = True) -> t
     the zero-shot prior with `description_prior`, a checkpoint that knows every pool
     model with its `Scorer.score`; a partly cold-started pool goes query by query.
     """
+    names = pool.names
     if pool.scorer is None:
         from routemoa.scorer.zero_shot import description_prior
 
-        matrix = description_prior(list(queries), [m.description for m in pool.models])
-        return [{m.name: float(v) for m, v in zip(pool.models, row)} for row in matrix], "zero-shot"
+        descriptions = [m.description for m in pool.models]
+        rows = _batched(queries, lambda batch: description_prior(batch, descriptions), progress)
+        return [dict(zip(names, map(float, row))) for row in rows], "zero-shot"
     from routemoa.scorer import pool_prior
     from routemoa.scorer.serve import get_scorer
 
     scorer = get_scorer(pool.scorer)
-    if set(pool.names) <= set(scorer.models):
-        matrix = scorer.score(list(queries))
-        columns = [scorer.models.index(name) for name in pool.names]
-        return [{name: float(row[c]) for name, c in zip(pool.names, columns)} for row in matrix], "trained"
+    if set(names) <= set(scorer.models):
+        columns = [scorer.models.index(name) for name in names]
+        rows = _batched(queries, scorer.score, progress)
+        return [{name: float(row[c]) for name, c in zip(names, columns)} for row in rows], "trained"
     scores, sources = [], set()
     for query in tqdm(queries, desc="prior", unit="query", disable=not progress):
         prior = pool_prior(query, pool)
