@@ -90,3 +90,22 @@ def test_cli_replay_writes_outputs(setup, tmp_path, monkeypatch, capsys):
     with pytest.raises(UserError, match="--scorer"):
         bad = parser.parse_args(["eval", "replay", "--data", str(path), "--scorer", str(tmp_path / "none"), "--quiet"])
         bad.handler(bad)
+
+
+def test_prior_scores_batches_keep_query_order(setup, monkeypatch):
+    import numpy as np
+
+    from routemoa.scorer import zero_shot
+
+    _, pool, _ = setup
+    seen = []
+
+    def fake_prior(queries, descriptions, encoder=None):
+        seen.append(len(queries))
+        return np.array([[int(q) / 1000, 1 - int(q) / 1000] for q in queries])
+
+    monkeypatch.setattr(zero_shot, "description_prior", fake_prior)
+    queries = [str(i) for i in range(150)]
+    scores, source = replay_eval.prior_scores(queries, pool, progress=False)
+    assert source == "zero-shot" and seen == [64, 64, 22]
+    assert scores[149] == {"cheap": pytest.approx(0.149), "big": pytest.approx(0.851)}
