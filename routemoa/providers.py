@@ -1,8 +1,8 @@
 """ModelSpec -> LangChain chat model. Nodes never import an SDK directly.
 
 Provider kinds are a registry: `openai` (any OpenAI-compatible endpoint),
-`local` (SmolLM2 in-process) ship built in; `register_provider` adds more
-(tests add fakes, evaluation adds `replay`).
+`local` (SmolLM2 in-process) and `replay` (recorded answers) ship built in; `register_provider` adds more
+(tests add fakes).
 """
 
 from __future__ import annotations
@@ -68,5 +68,13 @@ def _local(spec: ModelSpec, settings: CallSettings) -> BaseChatModel:
     return LocalChatModel(temperature=settings.temperature, max_tokens=settings.max_tokens)
 
 
+def _replay(spec: ModelSpec, settings: CallSettings) -> BaseChatModel:
+    """Recorded answers and costs from RouterBench-style CSVs (see docs/eval.md)."""
+    from routemoa.replay import replay_model
+
+    return replay_model(spec, settings)
+
+
 register_provider("openai", _openai_compatible)
 register_provider("local", _local)
+register_provider("replay", _replay)

@@ -33,7 +33,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from routemoa.errors import UserError
 from routemoa.pool import ModelSpec, Pool
-from routemoa.providers import CallSettings, register_provider
+from routemoa.providers import CallSettings
 
 COST_SUFFIX = "|total_cost"
 RESPONSE_SUFFIX = "|model_response"
@@ -306,7 +306,7 @@ class ReplayChatModel(BaseChatModel):
         return ChatResult(generations=[ChatGeneration(message=message)])
 
 
-def _replay_factory(spec: ModelSpec, settings: CallSettings) -> BaseChatModel:
+def replay_model(spec: ModelSpec, settings: CallSettings) -> BaseChatModel:
     """Provider `replay`: CSV path(s) from `options.path`, recorded column from `model` (default: name)."""
     raw = spec.options.get("path")
     paths = [raw] if isinstance(raw, str) else raw
@@ -314,5 +314,3 @@ def _replay_factory(spec: ModelSpec, settings: CallSettings) -> BaseChatModel:
         raise UserError(f"model '{spec.name}': provider 'replay' needs options.path (a CSV file or a list of them)")
     return ReplayChatModel(paths=tuple(paths), model_name=spec.model or spec.name)
 
-
-register_provider("replay", _replay_factory)

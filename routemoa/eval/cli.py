@@ -7,7 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-import routemoa.replay  # noqa: F401  registers provider kind `replay`, so pool files may name it
 from routemoa.errors import UserError
 
 
