@@ -13,8 +13,10 @@ from routemoa.scorer.data import MIXED_PROTOCOLS, import_files, mixed_protocol, 
 def _train(args: argparse.Namespace) -> int:
     from routemoa.scorer.train import TrainConfig, train_scorer
 
-    if args.epochs < 1:
-        raise UserError(f"--epochs must be >= 1, got {args.epochs}")
+    if args.epochs < 1 or args.batch_size < 2 or args.patience < 1:
+        raise UserError("--epochs and --patience must be >= 1, --batch-size >= 2")
+    if not 0 <= args.val_fraction < 1:
+        raise UserError(f"--val-fraction must be in [0, 1), got {args.val_fraction}")
     config = TrainConfig(
         encoder=args.encoder,
         freeze_encoder=args.freeze_encoder,

@@ -3,6 +3,7 @@
 import argparse
 import json
 import random
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -90,6 +91,16 @@ def test_pool_prior_uses_checkpoint_and_cold_start(checkpoint, caplog):
     assert prior.source == {"coder": "trained", "newcomer": "zero-shot", "mathy": "trained"}
     assert prior.scores["coder"] > prior.scores["mathy"]
     assert "newcomer" in caplog.text and "cold start" in caplog.text
+
+
+def test_pool_prior_is_thread_safe(checkpoint):
+    pool = Pool((ModelSpec("mathy", "local", "math"), ModelSpec("coder", "local", "code")), "test", str(checkpoint))
+    queries = [r.query for r in synthetic(8, seed=7)]
+    alone = [pool_prior(q, pool).scores for q in queries]
+    with ThreadPoolExecutor(4) as workers:
+        together = list(workers.map(lambda q: pool_prior(q, pool).scores, queries))
+    for a, b in zip(alone, together):
+        assert a == pytest.approx(b, abs=1e-5)
 
 
 def test_cli_train_and_eval(tmp_path, capsys):
