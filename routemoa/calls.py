@@ -11,6 +11,7 @@ from langchain_core.messages import BaseMessage
 from routemoa.context import Context
 from routemoa.pool import ModelSpec
 from routemoa.providers import CallSettings, chat_model
+from routemoa.state import AgentRecord
 
 NO_STREAM_TAGS = ["nostream"]
 """Tag for calls whose tokens should not reach `messages` stream mode (agents' JSON)."""
@@ -26,6 +27,26 @@ class CallResult:
     usd: float
     seconds: float
     error: str | None
+
+    def record(
+        self, *, role: str, layer: int, model: str, answer: str | None = None,
+        self_score: float | None = None, peer_scores: list[float | None] | None = None,
+    ) -> AgentRecord:
+        """This call as a state record; `answer` defaults to the reply text, and an empty one is an error."""
+        answer = self.text.strip() if answer is None else answer
+        return AgentRecord(
+            role=role,
+            layer=layer,
+            model=model,
+            answer=answer,
+            self_score=self_score,
+            peer_scores=peer_scores,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            usd=self.usd,
+            seconds=round(self.seconds, 4),
+            error=self.error or (None if answer else "empty answer"),
+        )
 
 
 def settings_for(spec: ModelSpec, ctx: Context, temperature: float | None = None) -> CallSettings:

@@ -9,7 +9,7 @@ from routemoa.calls import call_model, settings_for
 from routemoa.context import Context
 from routemoa.parsing import parse_reply
 from routemoa.pool import load_pool
-from routemoa.state import AgentRecord, AgentTask
+from routemoa.state import AgentTask
 
 
 def references(answers: list[str]) -> str:
@@ -40,18 +40,7 @@ async def agent(task: AgentTask) -> dict:
     parsed = parse_reply(result.text, expected_peers=len(task["previous_answers"]))
     answer = parsed.answer  # a plain-mode reply in JSON anyway still yields its answer
     self_score, peers = (None, None) if task["plain"] else (parsed.self_score, parsed.peer_scores)
-    error = result.error or (None if answer else "empty answer")
-    record = AgentRecord(
-        role="agent",
-        layer=task["layer"],
-        model=spec.name,
-        answer=answer,
-        self_score=self_score,
-        peer_scores=peers,
-        input_tokens=result.input_tokens,
-        output_tokens=result.output_tokens,
-        usd=result.usd,
-        seconds=round(result.seconds, 4),
-        error=error,
+    record = result.record(
+        role="agent", layer=task["layer"], model=spec.name, answer=answer, self_score=self_score, peer_scores=peers
     )
     return {"records": [record]}

@@ -67,19 +67,7 @@ async def aggregate(state: State) -> dict:
     history = history_before_query(state["messages"])
     messages = [SystemMessage(content=system), *history, HumanMessage(content=state["question"])]
     result = await call_model(spec, messages, settings_for(spec, ctx, ctx.temperature / 2), stream_tokens=True)
-    record = AgentRecord(
-        role="aggregator",
-        layer=state["layer"],
-        model=spec.name,
-        answer=result.text.strip(),
-        self_score=None,
-        peer_scores=None,
-        input_tokens=result.input_tokens,
-        output_tokens=result.output_tokens,
-        usd=result.usd,
-        seconds=round(result.seconds, 4),
-        error=result.error or (None if result.text.strip() else "empty answer"),
-    )
+    record = result.record(role="aggregator", layer=state["layer"], model=spec.name)
     if record["error"]:
         aggregation = {"model": spec.name, "fallback": True, "reason": f"aggregator failed ({record['error']}); returned {best['model']}'s answer"}
         return _finish(state, best["answer"], aggregation, [record], None)

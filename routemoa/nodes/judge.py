@@ -15,7 +15,7 @@ from routemoa.decision import EARLY_EXIT, NEXT_LAYER, decide
 from routemoa.nodes.agent import references
 from routemoa.parsing import find_object
 from routemoa.pool import load_pool
-from routemoa.state import AgentRecord, State
+from routemoa.state import State
 
 
 def read_verdict(text: str, count: int, keep: int) -> tuple[list[int], bool] | None:
@@ -53,11 +53,7 @@ async def judge(state: State, runtime: Runtime[Context]) -> dict:
         )
         result = await call_model(spec, [HumanMessage(content=text)], settings_for(spec, ctx, 0.0))
         verdict = None if result.error else read_verdict(result.text, len(answered), ctx.judge_keep)
-        records.append(AgentRecord(
-            role="judge", layer=layer, model=spec.name, answer=result.text, self_score=None, peer_scores=None,
-            input_tokens=result.input_tokens, output_tokens=result.output_tokens, usd=result.usd,
-            seconds=round(result.seconds, 4), error=result.error,
-        ))
+        records.append(result.record(role="judge", layer=layer, model=spec.name))
         if verdict is None:
             kept, note = kept[: ctx.judge_keep], "judge reply unreadable; kept the best-ranked answers"
         else:

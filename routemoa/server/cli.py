@@ -4,11 +4,7 @@ It runs `langgraph dev` (from `langgraph-cli[inmem]`) on the project's
 langgraph.json — the one of a source checkout, or one generated with module
 paths when the package is installed without its checkout — offline: no
 browser, no analytics, no version check, no LangSmith tracing. `--pool` sets
-the default pool of OpenAI-endpoint requests ($ROUTEMOA_POOL); LangGraph API
-and Studio runs choose their pool in the run context as usual.
-
-Wire it with `routemoa.server.cli.register(subparsers)`; run alone with
-`python -m routemoa.server.cli serve ...`.
+the default pool ($ROUTEMOA_POOL) of every run whose context names none.
 """
 
 from __future__ import annotations
@@ -23,10 +19,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from routemoa.context import POOL_ENV
 from routemoa.errors import UserError
 from routemoa.methods import METHODS
 from routemoa.server.methods import shipped_config
-from routemoa.context import POOL_ENV
 
 OFFLINE_ENV = {
     "LANGGRAPH_CLI_NO_ANALYTICS": "1",
@@ -92,25 +88,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=2024, help="port (default: 2024)")
-    serve.add_argument("--pool", help="default pool YAML of OpenAI-endpoint requests (default: embedded)")
+    serve.add_argument("--pool", help="default pool YAML of runs that name none (default: embedded)")
     serve.add_argument("--config", help="langgraph.json to serve (default: the project's)")
     serve.add_argument("--reload", action="store_true", help="restart when source files change")
     serve.set_defaults(handler=cmd_serve)
     return serve
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="routemoa")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return args.handler(args)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

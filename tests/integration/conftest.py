@@ -106,7 +106,7 @@ def dev_server(tmp_path_factory):
     config = _write_config(folder)
     port = free_port()
     log = folder / "server.log"
-    command = [sys.executable, "-m", "routemoa.server.cli", "serve", "--config", str(config), "--port", str(port), "--pool", str(pool)]
+    command = [sys.executable, "-m", "routemoa.cli", "serve", "--config", str(config), "--port", str(port), "--pool", str(pool)]
     env = {**os.environ, **OFFLINE_ENV, "PYTHONUNBUFFERED": "1"}
     with open(log, "wb") as out:
         proc = subprocess.Popen(command, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
