@@ -59,3 +59,14 @@ def embed(texts: list[str], encoder: str | None = None, device: str | None = Non
             texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
         )
     return vectors.astype("float32")
+
+
+def embed_many(texts: list[str], encoder: str | None = None, device: str | None = None, chunk: int = 256):
+    """`embed` for large inputs, in chunks, with a progress bar on stderr."""
+    import sys
+
+    import numpy as np
+    from tqdm import tqdm
+
+    starts = tqdm(range(0, len(texts), chunk), desc="embed", file=sys.stderr, leave=False)
+    return np.concatenate([embed(texts[s : s + chunk], encoder, device) for s in starts])

@@ -14,7 +14,7 @@ import numpy as np
 
 from routemoa.errors import UserError
 from routemoa.scorer.data import Record, label_matrix, pool_models
-from routemoa.scorer.encoder import embed
+from routemoa.scorer.encoder import embed_many
 from routemoa.scorer.metrics import KNN_K, best_single_scores, hit_rates, knn_scores, per_task, task_router_scores
 from routemoa.scorer.serve import get_scorer
 
@@ -42,7 +42,7 @@ def evaluate(
         raise UserError(f"the data scores none of the checkpoint's models ({', '.join(models)})")
     queries = [r.query for r in records]
     tasks = [r.task for r in records]
-    base = embeddings if embeddings is not None else embed(queries, ckpt.base_encoder, scorer.device)
+    base = embeddings if embeddings is not None else embed_many(queries, ckpt.base_encoder, scorer.device)
     scores = scorer.score(queries) if ckpt.meta["finetuned_encoder"] else scorer.score_embeddings(base)
     train_emb, train_labels, train_tasks = ckpt.train_data()
     baselines = {

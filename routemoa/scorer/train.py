@@ -25,7 +25,7 @@ from tqdm import tqdm
 from routemoa.errors import UserError
 from routemoa.scorer.checkpoint import encoder_id, save_checkpoint
 from routemoa.scorer.data import Record, label_matrix, pool_models
-from routemoa.scorer.encoder import embed, load_encoder, pick_device, resolve_encoder_path
+from routemoa.scorer.encoder import embed_many, load_encoder, pick_device, resolve_encoder_path
 from routemoa.scorer.losses import calibration_loss, sample_llm_loss, sample_sample_loss
 from routemoa.scorer.metrics import hit_rates, model_accuracy
 from routemoa.scorer.model import ScorerNet
@@ -154,11 +154,7 @@ def train_scorer(
     labels = label_matrix(records, models)
     queries = [r.query for r in records]
     base_encoder = load_encoder(config.encoder, device)
-    if embeddings is not None:
-        base = embeddings
-    else:
-        chunks = tqdm(range(0, len(queries), 256), desc="embed", file=sys.stderr, leave=False)
-        base = np.concatenate([embed(queries[s : s + 256], config.encoder, device) for s in chunks])
+    base = embeddings if embeddings is not None else embed_many(queries, config.encoder, device)
     cluster_ids = clusters_of(records, base, config.seed)
     clusters = torch.as_tensor(cluster_ids, device=device)
     train_idx, val_idx = split(len(records), config.val_fraction, config.seed)
