@@ -21,16 +21,6 @@ class Prior:
     """Per model: 'trained' or 'zero-shot' (no trained embedding: cold start)."""
 
 
-def cold_start_models(pool: Pool) -> list[str]:
-    """Pool models the pool's checkpoint has no trained embedding for (all of them without a checkpoint)."""
-    if pool.scorer is None:
-        return pool.names
-    from routemoa.scorer.serve import get_scorer
-
-    known = set(get_scorer(pool.scorer).models)
-    return [name for name in pool.names if name not in known]
-
-
 def pool_prior(query: str, pool: Pool) -> Prior:
     """The prior for one query over the pool (thread-safe, encoder and checkpoint shared per process)."""
     scores: dict[str, float] = {}
