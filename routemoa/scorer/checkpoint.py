@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.numpy import load_file as load_numpy
 from safetensors.numpy import save_file as save_numpy
 from safetensors.torch import load_file, save_file
@@ -123,13 +124,16 @@ def load_checkpoint(path: str | Path, encoder: str | None = None) -> Checkpoint:
         raise UserError(f"{path / META_FILE}: not a {FORMAT} checkpoint")
     if meta.get("format_version") != FORMAT_VERSION:
         raise UserError(f"{path}: checkpoint format version {meta.get('format_version')}, this RouteMoA reads {FORMAT_VERSION}")
+    missing = [k for k in ("encoder", "models", "net", "finetuned_encoder", "tasks") if k not in meta]
+    if missing:
+        raise UserError(f"{path / META_FILE}: missing field '{missing[0]}'")
     if encoder is not None and not same_encoder(encoder, meta["encoder"]):
         raise UserError(f"{path}: checkpoint was trained with encoder '{meta['encoder']}', not '{encoder_id(encoder)}'")
     config = meta["net"]
     net = ScorerNet(config["dim"], config["n_models"], hidden=config["hidden"], dropout=config["dropout"])
     try:
         net.load_state_dict(load_file(str(path / WEIGHTS_FILE)))
-    except (OSError, RuntimeError) as exc:
+    except (OSError, RuntimeError, SafetensorError) as exc:
         raise UserError(f"{path / WEIGHTS_FILE}: unreadable scorer weights ({str(exc).splitlines()[0]})") from None
     if len(meta["models"]) != config["n_models"]:
         raise UserError(f"{path}: metadata names {len(meta['models'])} models, weights hold {config['n_models']}")

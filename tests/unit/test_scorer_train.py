@@ -78,6 +78,9 @@ def test_different_encoder_is_a_clear_error(checkpoint, tmp_path):
     (bad / META_FILE).write_text(json.dumps({**meta, "encoder": str(tmp_path / "no-such-encoder")}))
     with pytest.raises(UserError, match="cannot load encoder"):
         Scorer(load_checkpoint(bad), device="cpu")
+    (bad / "scorer.safetensors").write_bytes(b"garbage")
+    with pytest.raises(UserError, match="unreadable scorer weights"):
+        load_checkpoint(bad)
 
 
 def test_pool_prior_uses_checkpoint_and_cold_start(checkpoint, caplog):
