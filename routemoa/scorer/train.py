@@ -167,8 +167,9 @@ def train_scorer(
     target = torch.as_tensor(smooth_targets(labels, cluster_ids, train_idx, config.task_smoothing), device=device)
 
     best, best_key, best_epoch, stale = None, None, 0, 0
-    bar = tqdm(range(1, config.epochs + 1), desc="train", file=sys.stderr)
-    for epoch in bar:
+    n_batches = -(-len(train_idx) // config.batch_size)
+    bar = tqdm(total=config.epochs * n_batches, desc="train", unit="batch", file=sys.stderr)
+    for epoch in range(1, config.epochs + 1):
         net.train()
         order = np.random.permutation(train_idx)
         total = 0.0
@@ -185,12 +186,13 @@ def train_scorer(
             loss.backward()
             optimizer.step()
             total += float(loss.detach()) * len(idx)
+            bar.update()
         if len(val_idx) == 0:
             best_epoch = epoch
-            bar.set_postfix(loss=f"{total / len(order):.4f}")
+            bar.set_postfix(epoch=epoch, loss=f"{total / len(order):.4f}")
             continue
         val = _evaluate(net, embedder, val_idx, labels, 256)
-        bar.set_postfix(loss=f"{total / len(order):.4f}", val_top1=f"{val['top1_hit']:.3f}")
+        bar.set_postfix(epoch=epoch, loss=f"{total / len(order):.4f}", val_top1=f"{val['top1_hit']:.3f}")
         key = (val["top1_hit"], val["top3_hit"], -val["calibration_loss"])
         if best_key is None or key > best_key:
             best_key, best_epoch, stale = key, epoch, 0
