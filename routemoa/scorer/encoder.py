@@ -37,7 +37,11 @@ def load_encoder(encoder: str | None = None, device: str | None = None):
 
     Cached per (resolved path, device): the default's name, None and its path share one copy.
     """
-    return _load(resolve_encoder_path(encoder), device or pick_device())
+    with _LOAD_LOCK:  # concurrent first calls must not load the model twice
+        return _load(resolve_encoder_path(encoder), device or pick_device())
+
+
+_LOAD_LOCK = threading.Lock()
 
 
 @functools.lru_cache(maxsize=4)
