@@ -132,3 +132,23 @@ def test_fine_tuned_encoder_round_trip(tmp_path):
     checkpoint = load_checkpoint(tmp_path)
     scores = Scorer(checkpoint, device="cpu").score(["What is 2 plus 2?"])
     assert scores.shape == (1, 3)
+
+
+async def test_graph_routes_with_the_pool_checkpoint(checkpoint, tmp_path, scripts):
+    import yaml
+
+    from routemoa.context import Context
+    from routemoa.runner import run_query
+    from tests.fakes import Script
+
+    models = [{"name": n, "provider": "fake", "model": n, "description": d}
+              for n, d in (("mathy", "solves math"), ("coder", "writes code"), ("newcomer", "a new model"))]
+    pool = tmp_path / "pool.yaml"
+    pool.write_text(yaml.safe_dump({"scorer": str(checkpoint), "models": models}))
+    for name in ("mathy", "coder", "newcomer"):
+        scripts[name] = Script()
+    out = await run_query("Write a Python function to merge two dicts in 6 lines.", Context(pool=str(pool), top_k=1, max_layers=1))
+    first = out["trace"][0]
+    assert first["models"][0]["name"] == "coder"
+    assert first["scores"]["coder"]["prior_source"] == "trained"
+    assert out["bill"]["calls"] == 1 and len(scripts["coder"].calls) == 1
