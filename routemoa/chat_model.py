@@ -53,7 +53,7 @@ def _metadata(output: dict[str, Any]) -> dict[str, Any]:
 class ChatRouteMoA(BaseChatModel):
     """RouteMoA behind the LangChain chat-model interface; every field is a RouteMoA knob."""
 
-    pool: str = Field(default=_DEFAULTS["pool"].default, description=_DEFAULTS["pool"].metadata["description"])
+    pool: str | None = Field(default=None, description=_DEFAULTS["pool"].metadata["description"])
     top_k: int = Field(default=_DEFAULTS["top_k"].default, description=_DEFAULTS["top_k"].metadata["description"])
     max_layers: int = Field(default=_DEFAULTS["max_layers"].default, description=_DEFAULTS["max_layers"].metadata["description"])
     threshold: float = Field(default=_DEFAULTS["threshold"].default, description=_DEFAULTS["threshold"].metadata["description"])
@@ -72,7 +72,8 @@ class ChatRouteMoA(BaseChatModel):
 
     def context(self) -> Context:
         """The Context every call of this model runs with (ValueError on a bad knob)."""
-        named = {k: getattr(self, k) for k in ("pool", "top_k", "max_layers", "threshold", "aggregator", "temperature", "max_tokens")}
+        names = ("pool", "top_k", "max_layers", "threshold", "aggregator", "temperature", "max_tokens")
+        named = {k: getattr(self, k) for k in names if getattr(self, k) is not None}
         unknown = sorted(set(self.knobs) - set(_DEFAULTS))
         if unknown:
             raise ValueError(f"unknown RouteMoA knob '{unknown[0]}' (known: {', '.join(_DEFAULTS)})")

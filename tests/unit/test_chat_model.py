@@ -65,3 +65,12 @@ def test_bad_knob_is_a_value_error(pool):
         ChatRouteMoA(pool=pool, max_layers=0).invoke("hi")
     with pytest.raises(ValueError, match="unknown RouteMoA knob .unknown_knob."):
         ChatRouteMoA(pool=pool, knobs={"unknown_knob": 1}).context()
+
+
+def test_default_pool_follows_the_context_default(monkeypatch):
+    from routemoa.chat_model import ChatRouteMoA
+
+    assert ChatRouteMoA().context().pool == "embedded"
+    monkeypatch.setenv("ROUTEMOA_POOL", "/srv/pool.yaml")
+    assert ChatRouteMoA().context().pool == "/srv/pool.yaml"
+    assert ChatRouteMoA(pool="mine.yaml").context().pool == "mine.yaml"
