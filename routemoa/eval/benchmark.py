@@ -7,13 +7,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from routemoa.errors import UserError
 from routemoa.eval.checkers import CHECKERS, check
+from routemoa.jsonl import read_lines
 
 FIELDS = ("id", "question", "reference", "checker")
 
@@ -49,25 +48,13 @@ def parse_item(obj: object, where: str) -> BenchmarkItem:
 
 def load_benchmark(path: str | os.PathLike) -> list[BenchmarkItem]:
     """Every item of a benchmark file, in file order; errors name the file and line."""
-    file = Path(path)
-    try:
-        lines = file.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise UserError(f"{file}: cannot read benchmark ({exc.strerror or exc})") from None
     items, seen = [], set()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{file}:{number}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{where}: invalid JSON ({exc.msg})") from None
+    for where, obj in read_lines(path, "benchmark"):
         item = parse_item(obj, where)
         if item.id in seen:
             raise UserError(f"{where}: id '{item.id}' is duplicated")
         seen.add(item.id)
         items.append(item)
     if not items:
-        raise UserError(f"{file}: no items")
+        raise UserError(f"{path}: no items")
     return items

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from routemoa.errors import UserError
+from routemoa.jsonl import read_lines
 
 MIXED_PROTOCOLS = ("mixed-train", "mixed-test")
 MIXED_TRAIN_CAP = 1000
@@ -83,21 +84,7 @@ def parse_record(obj, where: str) -> Record:
 
 def read_jsonl(path: str | Path) -> list[Record]:
     """Records of a JSONL file; a bad line raises UserError naming file and line."""
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read data file ({exc.strerror or exc})") from None
-    records = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{where}: invalid JSON ({exc.msg})") from None
-        records.append(parse_record(obj, where))
+    records = [parse_record(obj, where) for where, obj in read_lines(path, "data file")]
     if not records:
         raise UserError(f"{path}: no records")
     return records
