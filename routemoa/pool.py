@@ -175,14 +175,20 @@ def parse_pool(data: Any, where: str, base_dir: Path | None = None) -> Pool:
 def load_pool(path: str | os.PathLike | None = None) -> Pool:
     """Load and validate a pool file; None or `embedded` gives the embedded local pool."""
     if path is None or str(path) == EMBEDDED_POOL:
-        text = resources.files("routemoa").joinpath("default_pool.yaml").read_text()
-        return parse_pool(yaml.safe_load(text), EMBEDDED_POOL)
+        return _embedded_pool()
     file = Path(path)
     try:
         stat = file.stat()
     except OSError as exc:
         raise PoolError(f"{file}: cannot read pool file ({exc.strerror or exc})") from None
     return _load_cached(str(file.resolve()), stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=1)
+def _embedded_pool() -> Pool:
+    """The pool shipped in the package, parsed once."""
+    text = resources.files("routemoa").joinpath("default_pool.yaml").read_text()
+    return parse_pool(yaml.safe_load(text), EMBEDDED_POOL)
 
 
 @functools.lru_cache(maxsize=32)
