@@ -7,6 +7,7 @@ reply, or a function of the prompt text; with an optional delay and error.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -29,6 +30,8 @@ class Script:
     output_tokens: int = 10
     calls: list[str] = field(default_factory=list)
     """Prompt texts seen, one per call."""
+    intervals: list[tuple[float, float]] = field(default_factory=list)
+    """(start, end) monotonic times of each async call."""
 
 
 SCRIPTS: dict[str, Script] = {}
@@ -66,8 +69,11 @@ class FakeChatModel(BaseChatModel):
         return ChatResult(generations=[ChatGeneration(message=self._reply(messages))])
 
     async def _agenerate(self, messages, stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
+        started = time.monotonic()
         await asyncio.sleep(SCRIPTS[self.key].delay)
-        return ChatResult(generations=[ChatGeneration(message=self._reply(messages))])
+        result = ChatResult(generations=[ChatGeneration(message=self._reply(messages))])
+        SCRIPTS[self.key].intervals.append((started, time.monotonic()))
+        return result
 
 
 register_provider("fake", lambda spec, settings: FakeChatModel(key=spec.model or spec.name))
