@@ -52,3 +52,8 @@ METHODS: dict[str, type[Context]] = {
     "random_k": RandomContext,
 }
 """Method name -> its Context class; graph.py builds and exports one graph per entry."""
+
+
+def graph_paths() -> dict[str, str]:
+    """Each method's exported graph as `module:attribute`, the form langgraph.json uses."""
+    return {m: f"routemoa.graph:{'graph' if m == 'routemoa' else m}" for m in METHODS}

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from routemoa.context import POOL_ENV
 from routemoa.errors import UserError
-from routemoa.methods import METHODS
+from routemoa.methods import graph_paths
 from routemoa.server.methods import shipped_config
 
 OFFLINE_ENV = {
@@ -33,7 +33,7 @@ OFFLINE_ENV = {
 
 INSTALLED_CONFIG = {
     "dependencies": ["."],
-    "graphs": {m: f"routemoa.graph:{'graph' if m == 'routemoa' else m}" for m in METHODS},
+    "graphs": graph_paths(),
     "http": {"app": "routemoa.server.app:app"},
 }
 """langgraph.json used when the package runs without its source checkout."""

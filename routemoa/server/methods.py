@@ -4,8 +4,8 @@ Inside a LangGraph server (`langgraph dev`, `langgraph up`, a deployment) the
 server puts langgraph.json's `graphs` into the environment variable
 LANGSERVE_GRAPHS; paths there are relative to the server's working directory.
 Outside one, the file named by $ROUTEMOA_LANGGRAPH_CONFIG is read, else the
-langgraph.json next to the package (a source checkout), else the built-in
-`{"routemoa": "routemoa.graph:graph"}`. A graph added to langgraph.json (say
+langgraph.json next to the package (a source checkout), else every method of
+`routemoa.methods`. A graph added to langgraph.json (say
 `moa`, `smoa`) therefore appears in `/v1/models` with no code change.
 """
 
@@ -20,9 +20,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from routemoa.methods import graph_paths
+
 GRAPHS_ENV = "LANGSERVE_GRAPHS"
 CONFIG_ENV = "ROUTEMOA_LANGGRAPH_CONFIG"
-DEFAULT_GRAPHS = {"routemoa": "routemoa.graph:graph"}
 
 
 def shipped_config() -> Path | None:
@@ -41,7 +42,7 @@ def _specs() -> tuple[dict[str, Any], Path]:
         graphs = json.loads(config.read_text()).get("graphs") or {}
         if graphs:
             return graphs, config.resolve().parent
-    return dict(DEFAULT_GRAPHS), Path.cwd()
+    return graph_paths(), Path.cwd()
 
 
 def method_names() -> list[str]:

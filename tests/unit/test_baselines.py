@@ -89,3 +89,13 @@ def test_every_method_has_a_graph_with_the_design_nodes():
         nodes = set(build_graph(method).get_graph().nodes)
         assert {"score", "select", "agent", "aggregate"} <= nodes
     assert {"self_assess", "cross_assess", "rerank"} <= set(build_graph("routemoa").get_graph().nodes)
+
+
+def test_langgraph_json_exports_every_method():
+    from pathlib import Path
+
+    from routemoa.methods import graph_paths
+
+    shipped = json.loads((Path(__file__).parents[2] / "langgraph.json").read_text())["graphs"]
+    expected = {m: "./routemoa/graph.py:" + path.split(":")[1] for m, path in graph_paths().items()}
+    assert shipped == expected

@@ -12,7 +12,7 @@ from langchain_core.messages import AIMessage
 from routemoa.context import Context
 from routemoa.graph import build_graph
 from routemoa.runner import run_query
-from tests.fakes import Script, is_aggregation
+from tests.fakes import is_aggregation
 
 
 def reply(answer: str, self_score=None, peers=None) -> str:
