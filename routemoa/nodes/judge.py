@@ -11,7 +11,8 @@ from routemoa import prompts
 from routemoa.assessment import layer_records
 from routemoa.calls import call_model, settings_for
 from routemoa.context import Context, run_context
-from routemoa.decision import EARLY_EXIT, NEXT_LAYER, decide
+from routemoa.decision import EARLY_EXIT, NEXT_LAYER
+from routemoa.nodes.layer_end import close_layer, decide_layer
 from routemoa.nodes.agent import references
 from routemoa.parsing import find_object
 from routemoa.pool import load_pool
@@ -36,15 +37,7 @@ async def judge(state: State, runtime: Runtime[Context]) -> dict:
     layer = state["layer"]
     answered = [r for r in layer_records(state["records"], layer) if not r["error"]]
     answered.sort(key=lambda r: -state["fused"][r["model"]])
-    failed = [r["model"] for r in layer_records(state["records"], layer) if r["error"]]
-    decision, reason = decide(
-        layer=layer,
-        fused=state["fused"],
-        answered_now=[r["model"] for r in answered],
-        answered_ever=any(not r["error"] for r in state["records"] if r["role"] == "agent"),
-        candidates_left=any(m not in failed for m in state["fused"]),
-        ctx=replace(ctx, early_exit=False),
-    )
+    decision, reason = decide_layer(state, state["fused"], replace(ctx, early_exit=False))
     kept, records = [r["model"] for r in answered], []
     if len(answered) > ctx.judge_keep:
         spec = load_pool(ctx.pool).get(ctx.aggregator or answered[0]["model"])
@@ -61,15 +54,6 @@ async def judge(state: State, runtime: Runtime[Context]) -> dict:
             if verdict[1] and ctx.early_exit and decision == NEXT_LAYER:
                 decision, reason = EARLY_EXIT, "the moderator stopped: the kept answers agree"
         reason = f"{reason}; {note}" if decision != EARLY_EXIT else reason
-    entry = {
-        "layer": layer,
-        "models": [{"name": p["name"], "reason": p["reason"]} for p in state["selected"]],
-        "scores": {},
-        "assessor": records[0]["model"] if records else None,
-        "errors": {r["model"]: r["error"] for r in layer_records(state["records"], layer) if r["error"]},
-        "kept": kept,
-        "decision": decision,
-        "reason": reason,
-    }
-    runtime.stream_writer({"event": "layer_done", **entry})
-    return {"kept": kept, "decision": decision, "records": records, "trace": [*state["trace"], entry]}
+    assessor = records[0]["model"] if records else None
+    trace = close_layer(state, runtime, decision, reason, scores={}, assessor=assessor, kept=kept)
+    return {"kept": kept, "decision": decision, "records": records, "trace": trace}

@@ -6,8 +6,9 @@ from langgraph.runtime import Runtime
 
 from routemoa.assessment import layer_records, self_scores
 from routemoa.context import Context, run_context
-from routemoa.decision import NEXT_LAYER, decide
+from routemoa.decision import NEXT_LAYER
 from routemoa.fusion import LayerScores, fuse
+from routemoa.nodes.layer_end import close_layer, decide_layer
 from routemoa.state import State
 
 
@@ -37,35 +38,20 @@ async def rerank(state: State, runtime: Runtime[Context]) -> dict:
         ),
         ctx,
     )
-    decision, reason = decide(
-        layer=layer,
-        fused=fused,
-        answered_now=answered,
-        answered_ever=any(not r["error"] for r in records if r["role"] == "agent"),
-        candidates_left=any(m not in failed for m in fused),
-        ctx=ctx,
-    )
+    decision, reason = decide_layer(state, fused, ctx)
     involved = [p["name"] for p in state["selected"]] + [m for m in previous if m not in answered + failed]
-    entry = {
-        "layer": layer,
-        "models": [{"name": p["name"], "reason": p["reason"]} for p in state["selected"]],
-        "scores": {
-            m: {
-                "prior": _rounded(state["prior"][m]),
-                "prior_source": state["prior_source"][m],
-                "self": _rounded(state["self_scores"].get(m)),
-                "cross": _rounded(state["cross_scores"].get(m)),
-                "fused": _rounded(fused[m]),
-            }
+    scores = {
+        m: {
+            "prior": _rounded(state["prior"][m]),
+            "prior_source": state["prior_source"][m],
+            "self": _rounded(state["self_scores"].get(m)),
+            "cross": _rounded(state["cross_scores"].get(m)),
+            "fused": _rounded(fused[m]),
+        }
             for m in involved
-        },
-        "assessor": state.get("assessor"),
-        "errors": {r["model"]: r["error"] for r in now if r["error"]},
-        "decision": decision,
-        "reason": reason,
-    }
-    runtime.stream_writer({"event": "layer_done", **entry})
-    return {"fused": fused, "decision": decision, "trace": [*state.get("trace", []), entry]}
+        }
+    trace = close_layer(state, runtime, decision, reason, scores=scores, assessor=state.get("assessor"))
+    return {"fused": fused, "decision": decision, "trace": trace}
 
 
 def next_step(state: State) -> str:
