@@ -61,3 +61,18 @@ verbatim; answer the user directly.
 
 Candidate responses:
 {references}"""
+
+GRADE_EQUIVALENCE = """You are grading an answer against the reference answer(s) of a benchmark question.
+
+Question:
+{question}
+
+Reference answer(s):
+{references}
+
+Answer to grade:
+{answer}
+
+Is the answer's final answer correct, i.e. equivalent in meaning to a reference answer? Ignore wording, format
+and extra explanation; a wrong, missing, hedged or self-contradicting final answer is incorrect.
+Reply with ONLY a JSON object: {{"correct": true}} or {{"correct": false}}"""

@@ -1,0 +1,139 @@
+"""The `choice` and `label` checkers: which option or label does the answer commit to?"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from routemoa.eval.checkers.text import final_answer_candidates, last_boxed, normalize, strip_wrapping
+
+_L = r"(?P<letter>[A-Z])"
+_END = r"(?![A-Za-z0-9])"
+_LEAD = r"[\s*_`\"'“”‘’(（\[【{:：]*"
+_CHOICE_PATTERNS = [
+    # explicit closing statements: "The answer is (B)", "Answer: **C**", "答案：C", "故选C", "the correct option is B"
+    re.compile(
+        r"(?:final\s+answer|correct\s+(?:answer|option|choice)|answer|最终答案|正确答案|正确选项|答案|应选|故选|选择|选)"
+        r"\s*(?:\*\*)?\s*(?:is|would\s+be|should\s+be|:|：|是|为|為|应为|应该是)?\s*(?:\*\*)?" + _LEAD
+        + r"(?:option|choice|选项)?\s*" + _LEAD + _L + _END,
+        re.IGNORECASE,
+    ),
+    re.compile(r"\"answer\"\s*:\s*\"\s*\(?" + _L + _END),
+    re.compile(r"\b(?:option|choice)\s*\(?" + _L + r"\)?" + _END + r"(?!\s+(?:is|was|are)\s+(?:not|in)correct)", re.IGNORECASE),
+    re.compile(r"\*\*\s*\(?" + _L + r"(?:[).:：、．]|\*\*|\s)"),  # **B**, **B. text**, **(B) text**
+]
+_LEADING_LETTER = re.compile(r"^" + _LEAD + r"(?:option\s*)?" + _L + r"(?:$|[).:：、．。,，\s]|[^\x00-\x7f])", re.IGNORECASE)
+_LONE_LETTER = re.compile(r"\(" + _L + r"\)|(?<![A-Za-z'’])" + _L.replace("letter", "letter2") + r"(?=[).:：．]\s|[).：．]?$)")
+
+
+def _letters(item: dict) -> str:
+    count = len(item.get("choices") or []) or 26
+    return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[: min(count, 26)]
+
+
+def _upper(letter: str | None, allowed: str) -> str | None:
+    if letter is None:
+        return None
+    letter = unicodedata.normalize("NFKC", letter).upper()
+    return letter if letter in allowed else None
+
+
+def choice_letter(text: str, allowed: str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ") -> str | None:
+    """The option letter an answer commits to, or None. Order: `\\boxed{}`, the last explicit statement
+    ("answer is B", "答案：C", `"answer": "B"`, "Option B", `**B. text**`), a reply that starts with
+    a letter ("A.正确", "(B) ..."), then a lone letter on the answer's last line."""
+    text = unicodedata.normalize("NFKC", text or "")
+    boxed = last_boxed(text)
+    if boxed is not None:
+        found = _LEADING_LETTER.match(re.sub(r"\\text\w*\{([^{}]*)\}", r"\1", boxed).strip())
+        if found and _upper(found.group("letter"), allowed):
+            return _upper(found.group("letter"), allowed)
+    for pattern in _CHOICE_PATTERNS:
+        letters = [_upper(m.group("letter"), allowed) for m in pattern.finditer(text)]
+        letters = [x for x in letters if x]
+        if letters:
+            return letters[-1]
+    first = _LEADING_LETTER.match(text.strip())
+    if first and (first.group("letter").isupper() or len(text.strip()) <= 3):
+        if _upper(first.group("letter"), allowed):
+            return _upper(first.group("letter"), allowed)
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines:
+        for match in reversed(list(_LONE_LETTER.finditer(lines[-1]))):
+            letter = _upper(match.group("letter") or match.group("letter2"), allowed)
+            if letter:
+                return letter
+    return None
+
+
+def _option_by_text(item: dict, text: str) -> str | None:
+    """The letter of the one option whose text the answer's final answer states, or None."""
+    choices = [normalize(str(c)) for c in item.get("choices") or []]
+    if not choices:
+        return None
+    for candidate in final_answer_candidates(text):
+        said = normalize(candidate)
+        hits = {i for i, c in enumerate(choices) if c and (said == c or (len(said) <= 3 * len(c) and c in said))}
+        if len(hits) == 1:
+            return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[hits.pop()]
+    return None
+
+
+def reference_letter(item: dict) -> str | None:
+    """The item's correct letter: its reference as a letter, or the option whose text it is."""
+    reference = item.get("reference") or ""
+    allowed = _letters(item)
+    letter = choice_letter(reference, allowed) if len(strip_wrapping(reference)) <= 3 else None
+    return letter or _option_by_text(item, reference) or choice_letter(reference, allowed)
+
+
+def check_choice(item: dict, answer: str) -> float:
+    """Multiple choice (A–Z): the letter the answer commits to — or the option text it states — is the reference's."""
+    allowed = _letters(item)
+    picked = choice_letter(answer, allowed) or _option_by_text(item, answer)
+    return float(picked is not None and picked == reference_letter(item))
+
+
+def _label_names(item: dict) -> dict[str, str]:
+    """Normalised name (label or alias) -> label."""
+    names = {}
+    for label in item.get("labels") or []:
+        names[normalize(label)] = label
+        for alias in (item.get("aliases") or {}).get(label, []):
+            names[normalize(alias)] = label
+    return {k: v for k, v in names.items() if k}
+
+
+def _mentions(text: str, names: dict[str, str]) -> list[tuple[int, str]]:
+    """(position, label) of every label name in normalised text, longest names first, no overlaps."""
+    taken = [False] * len(text)
+    found = []
+    for name in sorted(names, key=len, reverse=True):
+        wordy = name[0].isascii() and name[-1].isascii()
+        pattern = re.compile((r"(?<![\w])" + re.escape(name) + r"(?![\w])") if wordy else re.escape(name))
+        for match in pattern.finditer(text):
+            if not any(taken[match.start() : match.end()]):
+                taken[match.start() : match.end()] = [True] * (match.end() - match.start())
+                found.append((match.start(), names[name]))
+    return sorted(found)
+
+
+def committed_label(item: dict, answer: str) -> str | None:
+    """The label an answer commits to: in its most explicit final-answer place, the label it starts
+    with or the only label it names. Naming two labels without committing gives None."""
+    names = _label_names(item)
+    for candidate in final_answer_candidates(answer):
+        found = _mentions(normalize(candidate), names)
+        labels = {label for _, label in found}
+        if found and (found[0][0] == 0 or len(labels) == 1):
+            return found[0][1]
+        if labels:
+            return None
+    return None
+
+
+def check_label(item: dict, answer: str) -> float:
+    """Closed label set: the label the answer commits to is the reference's label (aliases count)."""
+    names = _label_names(item)
+    want = names.get(normalize(item.get("reference") or ""))
+    return float(want is not None and committed_label(item, answer) == want)
