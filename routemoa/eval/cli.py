@@ -34,26 +34,43 @@ def _run(args: argparse.Namespace) -> int:
 
     from routemoa.eval.benchmark import load_benchmark
     from routemoa.eval.cache import ResultCache
+    from routemoa.eval.checkers import make_judge
     from routemoa.eval.live import parse_methods, run_live
-    from routemoa.eval.report import markdown, summarize, write_report
+    from routemoa.eval.report import accuracy_intervals, markdown, paired_differences, summarize, write_report
     from routemoa.pool import load_pool
+    from routemoa.providers import CallSettings
 
     if args.concurrency < 1:
         raise UserError(f"--concurrency must be >= 1, got {args.concurrency}")
     pool = load_pool(args.pool)
     methods = parse_methods(args.methods, pool)
     items = load_benchmark(args.benchmark)[: args.limit]
+    judge = None
+    if args.judge:
+        if args.judge not in pool.names:
+            raise UserError(f"--judge: '{args.judge}' is not a pool model (pool: {', '.join(pool.names)})")
+        judge = make_judge(pool.get(args.judge), CallSettings(temperature=0.0, max_tokens=256, timeout_s=120.0))
+    elif any(item.checker == "judge" for item in items):
+        raise UserError("the benchmark has 'judge' items: name the grading model with --judge MODEL")
     knobs = {"max_layers": args.max_layers} if args.max_layers else {}
     cache = ResultCache(Path(args.out) / "results.jsonl")
     results = asyncio.run(
-        run_live(items, methods, args.pool, cache, concurrency=args.concurrency, knobs=knobs, progress=not args.quiet)
+        run_live(
+            items, methods, args.pool, cache, concurrency=args.concurrency, knobs=knobs, progress=not args.quiet,
+            judge=judge,
+        )
     )
     wanted = {(m.label, item.id) for m in methods for item in items}
-    results = [r for r in results if (r["method"], r["id"]) in wanted]
+    task_of = {item.id: item.group for item in items}
+    results = [{**r, "task": task_of[r["id"]]} for r in results if (r["method"], r["id"]) in wanted]
     for path in write_report(results, args.out):
         print(f"wrote {path}", file=sys.stderr)
-    rows = summarize(results)
-    print(json.dumps(rows, indent=2) if args.json else markdown(rows), end="" if not args.json else "\n")
+    rows, intervals, pairs = summarize(results), accuracy_intervals(results), paired_differences(results)
+    if args.json:  # rows as before, each with its overall 95 % interval; report.json has everything
+        overall = {r["method"]: [r["ci_low"], r["ci_high"]] for r in intervals if r["task"] == "all"}
+        print(json.dumps([{**r, "accuracy_ci95": overall[r["method"]]} for r in rows], indent=2))
+    else:
+        print(markdown(rows, intervals, pairs), end="")
     return 0 if len(results) == len(wanted) else 1
 
 
@@ -82,13 +99,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     replay.set_defaults(handler=_replay)
 
     live = commands.add_parser("run", help="run methods live on a benchmark JSONL (real calls, resumable)")
-    live.add_argument("--benchmark", required=True, metavar="FILE", help="benchmark JSONL: id, question, reference, checker")
+    live.add_argument(
+        "--benchmark", required=True, metavar="FILE",
+        help="benchmark JSONL: id, question, reference, checker (+ references, choices, labels, aliases, task)",
+    )
     live.add_argument("--methods", default="routemoa,moa", help="comma list of routemoa, moa, smoa, random_k, single:NAME")
     live.add_argument("--pool", default="embedded", help="pool YAML file (default: the embedded local pool)")
     live.add_argument("--out", default="runs/eval", metavar="DIR", help="results.jsonl (cache), report.json/.md/.png")
     live.add_argument("--concurrency", type=int, default=4, help="queries in flight at once (default 4)")
     live.add_argument("--limit", type=int, help="only the first N items")
     live.add_argument("--max-layers", type=int, help="override every method's max_layers")
+    live.add_argument("--judge", metavar="MODEL", help="pool model that grades 'judge' items (never used otherwise)")
     live.add_argument("--json", action="store_true", help="print the report as JSON instead of Markdown")
     live.add_argument("--quiet", action="store_true", help="no progress bar")
     live.set_defaults(handler=_run)

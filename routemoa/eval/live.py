@@ -10,6 +10,7 @@ from typing import Any, Sequence
 from routemoa.errors import UserError
 from routemoa.eval.benchmark import BenchmarkItem
 from routemoa.eval.cache import ResultCache
+from routemoa.eval.checkers import PASS_MARK, Judge, grade_async
 from routemoa.methods import METHODS
 from routemoa.pool import Pool
 
@@ -49,8 +50,12 @@ async def run_live(
     concurrency: int = 4,
     knobs: dict[str, Any] | None = None,
     progress: bool = True,
+    judge: Judge | None = None,
 ) -> list[dict[str, Any]]:
-    """Every (method, item) result, from the cache or from a real run of the method's graph."""
+    """Every (method, item) result, from the cache or from a real run of the method's graph.
+
+    Each answer is graded with `grade_async` (JSON replies unwrapped; `judge` items by the `judge`
+    model): `score` in [0, 1], `correct` when it is at least 0.5, `task` the item's report group."""
     from tqdm import tqdm
 
     from routemoa.graph import build_graph
@@ -66,8 +71,11 @@ async def run_live(
             out = await run_query(item.question, context, graph=graphs[run.method])
             bill = out.get("bill") or {}
             text = out.get("answer") or ""
+            score = await grade_async(item.as_dict(), text, judge) if text else 0.0
             return {
-                "correct": bool(text) and item.is_correct(text),
+                "correct": score >= PASS_MARK,
+                "score": score,
+                "task": item.group,
                 "usd": bill.get("total_usd", 0.0),
                 "seconds": bill.get("wall_s", 0.0),
                 "calls": bill.get("calls", 0),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from routemoa.eval.checkers.text import final_answer_candidates, last_boxed, normalize, strip_wrapping
+from routemoa.eval.checkers.text import final_answer_candidates, last_boxed, normalize, strip_wrapping, tokens
 
 _L = r"(?P<letter>[A-Z])"
 _END = r"(?![A-Za-z0-9])"
@@ -22,8 +22,11 @@ _CHOICE_PATTERNS = [
     re.compile(r"\b(?:option|choice)\s*\(?" + _L + r"\)?" + _END + r"(?!\s+(?:is|was|are)\s+(?:not|in)correct)", re.IGNORECASE),
     re.compile(r"\*\*\s*\(?" + _L + r"(?:[).:：、．]|\*\*|\s)"),  # **B**, **B. text**, **(B) text**
 ]
-_LEADING_LETTER = re.compile(r"^" + _LEAD + r"(?:option\s*)?" + _L + r"(?:$|[).:：、．。,，\s]|[^\x00-\x7f])", re.IGNORECASE)
+_LEADING_LETTER = re.compile(r"^" + _LEAD + r"(?:option\s*)?" + _L + r"(?:$|[).:：、．。,，]|[^\x00-\x7f])", re.IGNORECASE)
 _LONE_LETTER = re.compile(r"\(" + _L + r"\)|(?<![A-Za-z'’])" + _L.replace("letter", "letter2") + r"(?=[).:：．]\s|[).：．]?$)")
+_SHORT_LINE = 40
+"""A bare letter ("... go with B.") counts only on a last line this short; "(B)" on any last line."""
+_CLAUSE = re.compile(r"[.。!！?？;；,，:：\n]")
 
 
 def _letters(item: dict) -> str:
@@ -53,30 +56,36 @@ def choice_letter(text: str, allowed: str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ") -> str
         letters = [x for x in letters if x]
         if letters:
             return letters[-1]
-    first = _LEADING_LETTER.match(text.strip())
-    if first and (first.group("letter").isupper() or len(text.strip()) <= 3):
-        if _upper(first.group("letter"), allowed):
-            return _upper(first.group("letter"), allowed)
     lines = [line for line in text.splitlines() if line.strip()]
     if lines:
         for match in reversed(list(_LONE_LETTER.finditer(lines[-1]))):
+            if match.group("letter2") and len(lines[-1].strip()) > _SHORT_LINE:
+                continue
             letter = _upper(match.group("letter") or match.group("letter2"), allowed)
             if letter:
                 return letter
+    first = _LEADING_LETTER.match(text.strip())
+    if first and (first.group("letter").isupper() or len(text.strip()) <= 3):
+        return _upper(first.group("letter"), allowed)
     return None
 
 
 def _option_by_text(item: dict, text: str) -> str | None:
     """The letter of the one option whose text the answer's final answer states, or None."""
-    choices = [normalize(str(c)) for c in item.get("choices") or []]
+    choices = [tokens(str(c)) for c in item.get("choices") or []]
     if not choices:
         return None
     for candidate in final_answer_candidates(text):
-        said = normalize(candidate)
-        hits = {i for i, c in enumerate(choices) if c and (said == c or (len(said) <= 3 * len(c) and c in said))}
+        said = tokens(candidate)
+        hits = {i for i, c in enumerate(choices) if c and _contains(said, c)}
         if len(hits) == 1:
             return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[hits.pop()]
     return None
+
+
+def _contains(said: list[str], option: list[str]) -> bool:
+    n = len(option)
+    return any(said[i : i + n] == option for i in range(len(said) - n + 1))
 
 
 def reference_letter(item: dict) -> str | None:
@@ -119,16 +128,17 @@ def _mentions(text: str, names: dict[str, str]) -> list[tuple[int, str]]:
 
 
 def committed_label(item: dict, answer: str) -> str | None:
-    """The label an answer commits to: in its most explicit final-answer place, the label it starts
-    with or the only label it names. Naming two labels without committing gives None."""
+    """The label an answer commits to, looking at its most explicit final-answer place first: a first
+    clause that is exactly a label ("Neutral. It is neither ..."), else the only label named there.
+    Naming two labels without committing ("yes or no") gives None."""
     names = _label_names(item)
     for candidate in final_answer_candidates(answer):
-        found = _mentions(normalize(candidate), names)
-        labels = {label for _, label in found}
-        if found and (found[0][0] == 0 or len(labels) == 1):
-            return found[0][1]
+        first_clause = normalize(_CLAUSE.split(strip_wrapping(candidate), 1)[0])
+        if first_clause in names:
+            return names[first_clause]
+        labels = {label for _, label in _mentions(normalize(candidate), names)}
         if labels:
-            return None
+            return labels.pop() if len(labels) == 1 else None
     return None
 
 
