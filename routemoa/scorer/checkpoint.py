@@ -4,7 +4,12 @@
     scorer.safetensors          the ScorerNet weights
     train_data.safetensors      base-encoder embeddings, labels and task ids of the training
                                 queries (for the k-NN, best-single and task-router baselines)
+    shrinkage.safetensors       the training queries' serving-encoder embeddings, which the
+                                shrinkage gate measures familiarity against (version 2, with shrinkage)
     encoder/                    the fine-tuned encoder (only when it was not frozen)
+
+Version 2 adds `input` (the encoder-input rule), `base_rates` and `shrinkage` to
+scorer.json; version 1 checkpoints still load (plain truncation, no shrinkage).
 """
 
 from __future__ import annotations
@@ -23,13 +28,18 @@ from safetensors.torch import load_file, save_file
 
 from routemoa.errors import UserError
 from routemoa.scorer.encoder import DEFAULT_ENCODER, resolve_encoder_path
+from routemoa.scorer.metrics import model_accuracy
 from routemoa.scorer.model import ScorerNet
+from routemoa.scorer.shrinkage import Gate
+from routemoa.scorer.text import InputRule
 
 FORMAT = "routemoa-scorer"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 META_FILE = "scorer.json"
 WEIGHTS_FILE = "scorer.safetensors"
 TRAIN_DATA_FILE = "train_data.safetensors"
+REFERENCE_FILE = "shrinkage.safetensors"
 ENCODER_DIR = "encoder"
 
 
@@ -68,6 +78,26 @@ class Checkpoint:
         """The encoder that scores queries: the fine-tuned copy in the checkpoint, or the base one."""
         return str(self.path / ENCODER_DIR) if self.meta["finetuned_encoder"] else self.base_encoder
 
+    @property
+    def input_rule(self) -> InputRule:
+        """How queries become encoder input (version 1: plain truncation)."""
+        return InputRule.from_json(self.meta.get("input"))
+
+    @property
+    def gate(self) -> Gate | None:
+        """The shrinkage gate, or None (trained without shrinkage, or version 1)."""
+        return Gate.from_json(self.meta["shrinkage"]) if self.meta.get("shrinkage") else None
+
+    def base_rates(self) -> np.ndarray:
+        """Per model (checkpoint order): accuracy on the training data."""
+        if "base_rates" in self.meta:
+            return np.asarray(self.meta["base_rates"], dtype=np.float32)
+        return model_accuracy(self.train_data()[1]).astype(np.float32)
+
+    def reference(self) -> np.ndarray:
+        """The training queries' serving-encoder embeddings (what familiarity is measured against)."""
+        return load_numpy(str(self.path / REFERENCE_FILE))["embeddings"]
+
     def train_data(self) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
         """Training-query embeddings (base encoder), labels (NaN = no result) and task tags."""
         arrays = load_numpy(str(self.path / TRAIN_DATA_FILE))
@@ -84,8 +114,12 @@ def save_checkpoint(
     train_labels: np.ndarray,
     train_tasks: list[str | None],
     encoder_model=None,
+    reference: np.ndarray | None = None,
 ) -> Path:
-    """Write a checkpoint directory; `encoder_model` is the fine-tuned SentenceTransformer, if any."""
+    """Write a checkpoint directory; `encoder_model` is the fine-tuned SentenceTransformer, if any.
+
+    `reference`: serving-encoder embeddings of the training queries (needed when meta has `shrinkage`).
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tasks = sorted({t for t in train_tasks if t is not None})
@@ -105,6 +139,8 @@ def save_checkpoint(
         {"embeddings": train_embeddings.astype(np.float32), "labels": train_labels.astype(np.float32), "task_ids": task_ids},
         str(out / TRAIN_DATA_FILE),
     )
+    if reference is not None:
+        save_numpy({"embeddings": reference.astype(np.float32)}, str(out / REFERENCE_FILE))
     if encoder_model is not None:
         encoder_model.save(str(out / ENCODER_DIR))
     (out / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
@@ -122,8 +158,9 @@ def load_checkpoint(path: str | Path, encoder: str | None = None) -> Checkpoint:
         raise UserError(f"{path / META_FILE}: invalid JSON ({exc.msg})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise UserError(f"{path / META_FILE}: not a {FORMAT} checkpoint")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise UserError(f"{path}: checkpoint format version {meta.get('format_version')}, this RouteMoA reads {FORMAT_VERSION}")
+    if meta.get("format_version") not in READABLE_VERSIONS:
+        versions = ", ".join(map(str, READABLE_VERSIONS))
+        raise UserError(f"{path}: checkpoint format version {meta.get('format_version')}, this RouteMoA reads {versions}")
     missing = [k for k in ("encoder", "models", "net", "finetuned_encoder", "tasks") if k not in meta]
     if missing:
         raise UserError(f"{path / META_FILE}: missing field '{missing[0]}'")
@@ -140,4 +177,13 @@ def load_checkpoint(path: str | Path, encoder: str | None = None) -> Checkpoint:
     net.eval()
     with torch.no_grad():
         meta["temperature"] = float(net.temperature)
-    return Checkpoint(path=path, meta=meta, net=net)
+    checkpoint = Checkpoint(path=path, meta=meta, net=net)
+    try:
+        checkpoint.input_rule, checkpoint.gate  # noqa: B018 - parse now, fail early
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UserError(f"{path / META_FILE}: malformed 'input' or 'shrinkage' entry ({exc!r})") from None
+    if len(meta.get("base_rates", meta["models"])) != len(meta["models"]):
+        raise UserError(f"{path / META_FILE}: 'base_rates' does not have one value per model")
+    if checkpoint.gate is not None and not (path / REFERENCE_FILE).is_file():
+        raise UserError(f"{path}: checkpoint has shrinkage but no {REFERENCE_FILE}")
+    return checkpoint

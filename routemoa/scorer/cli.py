@@ -15,6 +15,8 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.epochs < 1 or args.batch_size < 2 or args.patience < 1:
         raise UserError("--epochs and --patience must be >= 1, --batch-size >= 2")
+    if args.head_tokens < -1:
+        raise UserError(f"--head-tokens must be >= 0 (or -1: plain truncation), got {args.head_tokens}")
     if not 0 <= args.val_fraction < 1:
         raise UserError(f"--val-fraction must be in [0, 1), got {args.val_fraction}")
     config = TrainConfig(
@@ -27,6 +29,9 @@ def _train(args: argparse.Namespace) -> int:
         patience=args.patience,
         seed=args.seed,
         sharpen=args.sharpen,
+        strip_prefixes=not args.no_strip_prefixes,
+        head_tokens=args.head_tokens,
+        shrinkage=not args.no_shrinkage,
     )
     summary = train_scorer(read_jsonl(args.data), args.out, config, device=args.device)
     print(json.dumps(summary))
@@ -56,7 +61,8 @@ def _eval(args: argparse.Namespace) -> int:
         print(json.dumps(result))
         return 0
     print(f"{'router':<12} {'top1_hit':>9} {'top3_hit':>9} {'first_pick':>10}")
-    for name, row in [("scorer", result), *result["baselines"].items()]:
+    head = [("head only", result["head_only"])] if "head_only" in result else []
+    for name, row in [("scorer", result), *head, *result["baselines"].items()]:
         print(f"{name:<12} {row['top1_hit']:>9.3f} {row['top3_hit']:>9.3f} {row['first_pick_accuracy']:>10.3f}")
     return 0
 
@@ -78,6 +84,11 @@ def register(subparsers) -> argparse.ArgumentParser:
     train.add_argument("--patience", type=int, default=8, help="epochs without validation gain before stopping")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--sharpen", action="store_true", help="apply RouteMoA's sharpen remap to served scores")
+    train.add_argument("--no-shrinkage", action="store_true", help="serve the head's scores as they are (no gate toward the base rates)")
+    train.add_argument("--no-strip-prefixes", action="store_true", help="keep prefixes shared by many training queries")
+    train.add_argument(
+        "--head-tokens", type=int, default=32, help="long queries keep this many first tokens and their end (-1: plain truncation)"
+    )
     train.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     train.set_defaults(handler=_train)
 

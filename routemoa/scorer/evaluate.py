@@ -1,5 +1,8 @@
 """Evaluating a checkpoint on labelled data, with baselines measured in the same run.
 
+The queries go through the checkpoint's input rule, as in serving. `head_only`
+(checkpoints with shrinkage) is the head before the shrinkage gate.
+
 Baselines: `best_single` (the model best on the checkpoint's training data),
 `knn` (k = 20 nearest training queries under the base encoder), and, when the
 evaluation data has task tags, `task_router` (per task, the model best on that
@@ -26,12 +29,10 @@ def _summary(scores, labels) -> dict:
     return {k: rates[k] for k in _SUMMARY}
 
 
-def evaluate(
-    records: list[Record], checkpoint: str | Path, device: str | None = None, embeddings: np.ndarray | None = None
-) -> dict:
+def evaluate(records: list[Record], checkpoint: str | Path, device: str | None = None, embed_fn=None) -> dict:
     """Hit rates of the checkpoint on `records`, per task, and the baselines.
 
-    `embeddings`: the base encoder's vectors of the queries, if already computed (a cache).
+    `embed_fn`: texts -> the base encoder's unit vectors (e.g. a cache); default: the encoder.
     """
     scorer = get_scorer(checkpoint, device)
     ckpt = scorer.checkpoint
@@ -42,7 +43,8 @@ def evaluate(
         raise UserError(f"the data scores none of the checkpoint's models ({', '.join(models)})")
     queries = [r.query for r in records]
     tasks = [r.task for r in records]
-    base = embeddings if embeddings is not None else embed_many(queries, ckpt.base_encoder, scorer.device)
+    texts = scorer.encoder_inputs(queries)
+    base = embed_fn(texts) if embed_fn is not None else embed_many(texts, ckpt.base_encoder, scorer.device)
     scores = scorer.score(queries) if ckpt.meta["finetuned_encoder"] else scorer.score_embeddings(base)
     train_emb, train_labels, train_tasks = ckpt.train_data()
     baselines = {
@@ -52,6 +54,8 @@ def evaluate(
     if any(t is not None for t in tasks):
         baselines["task_router"] = _summary(task_router_scores(train_labels, train_tasks, tasks), labels)
     overall = hit_rates(scores, labels)
+    if scorer.gate is not None and not ckpt.meta["finetuned_encoder"]:
+        overall["head_only"] = _summary(scorer.head_scores(base), labels)
     return {
         **overall,
         "per_task": per_task(scores, labels, tasks),

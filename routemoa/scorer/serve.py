@@ -2,6 +2,11 @@
 
 The encoder runs fp16 on CUDA and fp32 on CPU (see `encoder.load_encoder`); the
 head runs fp32 on the same device. Nothing else differs between the two paths.
+
+A query goes through the checkpoint's input rule (prefix strip, head + tail
+window), the encoder, the head, then the shrinkage gate (toward the per-model
+base rate, by the query's familiarity to the training queries) when the
+checkpoint has one.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import torch
 
 from routemoa.errors import UserError
 from routemoa.scorer.checkpoint import META_FILE, Checkpoint, load_checkpoint
-from routemoa.scorer.encoder import embed, load_encoder, pick_device
+from routemoa.scorer.encoder import ENCODE_LOCK, embed, load_encoder, pick_device
+from routemoa.scorer.shrinkage import familiarity, shrink
 
 _LOAD_LOCK = threading.Lock()
 
@@ -41,24 +47,41 @@ class Scorer:
             raise UserError(
                 f"{checkpoint.path}: encoder '{self.encoder}' gives {dim}-d vectors, the checkpoint expects {checkpoint.net.config['dim']}"
             )
+        self.rule = checkpoint.input_rule
+        self.gate = checkpoint.gate
+        self.base_rates = checkpoint.base_rates()
+        self.reference = checkpoint.reference() if self.gate is not None else None
 
     @property
     def models(self) -> list[str]:
         """Model names, in the column order of the score arrays."""
         return self.checkpoint.models
 
-    def score_embeddings(self, embeddings: np.ndarray) -> np.ndarray:
-        """Scores in [0, 1], (n_queries, n_models), from this scorer's encoder embeddings."""
+    def encoder_inputs(self, queries: list[str]) -> list[str]:
+        """What the encoder reads of each query (the checkpoint's input rule)."""
+        encoder = load_encoder(self.encoder, self.device)
+        with ENCODE_LOCK:  # a fast tokenizer must not be used by two threads at once
+            return self.rule.apply(queries, encoder.tokenizer, encoder.max_seq_length)
+
+    def head_scores(self, embeddings: np.ndarray) -> np.ndarray:
+        """The head's scores in [0, 1] before shrinkage, (n_queries, n_models)."""
         with torch.inference_mode():
             h = torch.as_tensor(embeddings, dtype=torch.float32, device=self.device)
-            probs = torch.sigmoid(self.net(h)).float().cpu().numpy()
+            return torch.sigmoid(self.net(h)).float().cpu().numpy()
+
+    def score_embeddings(self, embeddings: np.ndarray) -> np.ndarray:
+        """Scores in [0, 1], (n_queries, n_models), from this scorer's encoder embeddings (of `encoder_inputs`)."""
+        probs = self.head_scores(embeddings)
+        if self.gate is not None:
+            weight = self.gate.weight(familiarity(np.asarray(embeddings, dtype=np.float32), self.reference, self.gate.k))
+            probs = shrink(probs, self.base_rates, weight).astype(np.float32)
         return sharpen(probs) if self.checkpoint.meta.get("sharpen") else probs
 
     def score(self, queries: list[str], batch_size: int = 64) -> np.ndarray:
         """Scores in [0, 1], (len(queries), n_models); the encoder runs in batches of `batch_size`."""
         if not queries:
             return np.zeros((0, len(self.models)), dtype=np.float32)
-        return self.score_embeddings(embed(queries, self.encoder, self.device, batch_size=batch_size))
+        return self.score_embeddings(embed(self.encoder_inputs(queries), self.encoder, self.device, batch_size=batch_size))
 
 
 @functools.lru_cache(maxsize=8)

@@ -6,6 +6,12 @@ encoder is fine-tuned too, at a smaller learning rate. Contrastive clusters are
 the records' task tags; untagged data is clustered with k-means on the embeddings.
 Training targets are smoothed toward their cluster's mean (`task_smoothing`), which
 keeps the per-query scores from drifting far from what the whole task supports.
+
+The encoder reads each query through the checkpoint's input rule (`text.InputRule`:
+shared prefixes found in the training queries are stripped, long texts keep a
+head + tail window). After the final head, `shrinkage` heads are trained on folds
+that each leave one task (or cluster) out, and the gate that pulls unfamiliar
+queries toward the per-model base rate is fitted on them (`shrinkage.fit_gate`).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import copy
 import random
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +35,10 @@ from routemoa.scorer.encoder import embed_many, load_encoder, pick_device, resol
 from routemoa.scorer.losses import calibration_loss, sample_llm_loss, sample_sample_loss
 from routemoa.scorer.metrics import hit_rates, model_accuracy
 from routemoa.scorer.model import ScorerNet
+from routemoa.scorer.shrinkage import KNN_K, Fold, Gate, familiarity, fit_gate
+from routemoa.scorer.text import InputRule, common_prefixes
+
+MAX_UNSEEN_FOLDS = 8
 
 
 @dataclass
@@ -54,6 +64,9 @@ class TrainConfig:
     patience: int = 8
     seed: int = 0
     sharpen: bool = False
+    strip_prefixes: bool = True
+    head_tokens: int = 32
+    shrinkage: bool = True
 
 
 def seed_everything(seed: int) -> None:
@@ -108,8 +121,8 @@ def smooth_targets(labels: np.ndarray, clusters: np.ndarray, rows: np.ndarray, w
 class _Embedder:
     """Query vectors for training: cached (frozen encoder) or a differentiable forward pass."""
 
-    def __init__(self, config: TrainConfig, queries: list[str], base: np.ndarray, device: str):
-        self.queries, self.device, self.model = queries, device, None
+    def __init__(self, config: TrainConfig, texts: list[str], base: np.ndarray, device: str):
+        self.texts, self.device, self.model = texts, device, None
         self.base = torch.as_tensor(base, device=device)
         if not config.freeze_encoder:
             from sentence_transformers import SentenceTransformer
@@ -121,54 +134,40 @@ class _Embedder:
         if self.model is None:
             return self.base[idx]
         self.model.train(train)
-        features = self.model.preprocess([self.queries[i] for i in idx])
+        features = self.model.preprocess([self.texts[i] for i in idx])
         features = {k: v.to(self.device) if torch.is_tensor(v) else v for k, v in features.items()}
         with torch.set_grad_enabled(train):
             return F.normalize(self.model(features)["sentence_embedding"], dim=-1)
 
 
-def _evaluate(net: ScorerNet, embedder: _Embedder, idx: np.ndarray, labels: np.ndarray, batch: int) -> dict:
+def _predict(net: ScorerNet, embedder: _Embedder, idx: np.ndarray, batch: int = 256) -> torch.Tensor:
+    """Logits of the queries `idx` (eval mode, no gradient)."""
     net.eval()
     with torch.no_grad():
-        parts = [net(embedder(idx[s : s + batch], train=False)) for s in range(0, len(idx), batch)]
-        logits = torch.cat(parts)
-        target = torch.as_tensor(labels[idx], device=logits.device)
-        metrics = hit_rates(torch.sigmoid(logits).cpu().numpy(), labels[idx])
-        metrics["calibration_loss"] = float(calibration_loss(logits, target))
+        return torch.cat([net(embedder(idx[s : s + batch], train=False)) for s in range(0, len(idx), batch)])
+
+
+def _evaluate(net: ScorerNet, embedder: _Embedder, idx: np.ndarray, labels: np.ndarray) -> dict:
+    logits = _predict(net, embedder, idx)
+    metrics = hit_rates(torch.sigmoid(logits).cpu().numpy(), labels[idx])
+    metrics["calibration_loss"] = float(calibration_loss(logits, torch.as_tensor(labels[idx], device=logits.device)))
     return metrics
 
 
-def train_scorer(
-    records: list[Record], out: str | Path, config: TrainConfig, device: str | None = None, embeddings: np.ndarray | None = None
-) -> dict:
-    """Train on `records`, write the checkpoint to `out`, return a summary.
-
-    `embeddings`: the base encoder's vectors of the queries, if already computed (a cache).
-    """
-    started = time.perf_counter()
-    device = device or pick_device()
-    seed_everything(config.seed)
-    models = pool_models(records)
-    if len(models) < 2:
-        raise UserError("training data must score at least two models")
-    labels = label_matrix(records, models)
-    queries = [r.query for r in records]
-    base_encoder = load_encoder(config.encoder, device)
-    base = embeddings if embeddings is not None else embed_many(queries, config.encoder, device)
-    cluster_ids = clusters_of(records, base, config.seed)
-    clusters = torch.as_tensor(cluster_ids, device=device)
-    train_idx, val_idx = split(len(records), config.val_fraction, config.seed)
-    embedder = _Embedder(config, queries, base, device)
-    net = ScorerNet(base.shape[1], len(models), config.hidden, config.temperature, config.dropout).to(device)
+def _fit(config, embedder, labels, cluster_ids, train_idx, val_idx, device, desc="train", progress=True):
+    """Train one head on `train_idx`, early-stopped on `val_idx`: (net, best epoch, validation metrics)."""
+    dim, n_models = embedder.base.shape[1], labels.shape[1]
+    net = ScorerNet(dim, n_models, config.hidden, config.temperature, config.dropout).to(device)
     groups = [{"params": net.parameters(), "lr": config.lr}]
     if embedder.model is not None:
         groups.append({"params": embedder.model.parameters(), "lr": config.encoder_lr})
     optimizer = torch.optim.AdamW(groups, weight_decay=config.weight_decay)
     target = torch.as_tensor(smooth_targets(labels, cluster_ids, train_idx, config.task_smoothing), device=device)
+    clusters = torch.as_tensor(cluster_ids, device=device)
 
     best, best_key, best_epoch, stale = None, None, 0, 0
     n_batches = -(-len(train_idx) // config.batch_size)
-    bar = tqdm(total=config.epochs * n_batches, desc="train", unit="batch", file=sys.stderr)
+    bar = tqdm(total=config.epochs * n_batches, desc=desc, unit="batch", file=sys.stderr, disable=not progress)
     for epoch in range(1, config.epochs + 1):
         net.train()
         order = np.random.permutation(train_idx)
@@ -191,7 +190,7 @@ def train_scorer(
             best_epoch = epoch
             bar.set_postfix(epoch=epoch, loss=f"{total / len(order):.4f}")
             continue
-        val = _evaluate(net, embedder, val_idx, labels, 256)
+        val = _evaluate(net, embedder, val_idx, labels)
         bar.set_postfix(epoch=epoch, loss=f"{total / len(order):.4f}", val_top1=f"{val['top1_hit']:.3f}")
         key = (val["top1_hit"], val["top3_hit"], -val["calibration_loss"])
         if best_key is None or key > best_key:
@@ -209,6 +208,73 @@ def train_scorer(
         if best[2] is not None:
             embedder.model.load_state_dict(best[2])
     net.eval()
+    return net, best_epoch, val_metrics
+
+
+def _unseen_folds(cluster_ids: np.ndarray) -> list[np.ndarray]:
+    """Groups of cluster ids to hold out together: one per cluster, at most MAX_UNSEEN_FOLDS (round-robin)."""
+    ids = np.unique(cluster_ids[cluster_ids >= 0])
+    if len(ids) < 2:
+        return []
+    n = min(len(ids), MAX_UNSEEN_FOLDS)
+    return [ids[i::n] for i in range(n)]
+
+
+def _calibrate(config, base, labels, cluster_ids, train_idx, val_idx, net, device, progress) -> tuple[Gate, dict]:
+    """Fit the shrinkage gate on the validation split (seen) and leave-one-cluster-out folds (unseen).
+
+    Folds train frozen-encoder heads on the base embeddings (also when the final encoder is fine-tuned).
+    """
+    frozen = replace(config, freeze_encoder=True)
+    embedder = _Embedder(frozen, [], base, device)
+    reference = familiarity(base[train_idx], base[train_idx], KNN_K, leave_self_out=True)
+    mean, std = float(reference.mean()), float(max(reference.std(), 1e-6))
+
+    def fold(kind, fit_idx, held_idx, head):
+        probs = torch.sigmoid(_predict(head, embedder, held_idx)).cpu().numpy()
+        z = (familiarity(base[held_idx], base[fit_idx], KNN_K) - mean) / std
+        return Fold(kind, probs, z, model_accuracy(labels[fit_idx]), labels[held_idx])
+
+    folds = [fold("seen", train_idx, val_idx, net)]
+    for number, group in enumerate(_unseen_folds(cluster_ids[train_idx]), start=1):
+        held = np.isin(cluster_ids, group)
+        fit_idx, stop_idx = train_idx[~held[train_idx]], val_idx[~held[val_idx]]
+        held_idx = np.concatenate([train_idx[held[train_idx]], val_idx[held[val_idx]]])
+        if len(fit_idx) < 2 or len(held_idx) == 0:
+            continue
+        head, _, _ = _fit(frozen, embedder, labels, cluster_ids, fit_idx, stop_idx, device, desc=f"fold {number}", progress=progress)
+        folds.append(fold("unseen", fit_idx, held_idx, head))
+    a, b, summary = fit_gate(folds)
+    return Gate(a, b, mean, std), summary
+
+
+def input_rule(config: TrainConfig, queries: list[str]) -> InputRule:
+    """The encoder-input rule for these training queries under `config`."""
+    return InputRule(common_prefixes(queries) if config.strip_prefixes else (), config.head_tokens)
+
+
+def train_scorer(
+    records: list[Record], out: str | Path, config: TrainConfig, device: str | None = None, embed_fn=None, progress: bool = True
+) -> dict:
+    """Train on `records`, write the checkpoint to `out`, return a summary.
+
+    `embed_fn`: texts -> the base encoder's unit vectors (e.g. a cache); default: the encoder on `device`.
+    """
+    started = time.perf_counter()
+    device = device or pick_device()
+    seed_everything(config.seed)
+    models = pool_models(records)
+    if len(models) < 2:
+        raise UserError("training data must score at least two models")
+    labels = label_matrix(records, models)
+    base_encoder = load_encoder(config.encoder, device)
+    rule = input_rule(config, [r.query for r in records])
+    texts = rule.apply([r.query for r in records], base_encoder.tokenizer, base_encoder.max_seq_length)
+    base = embed_fn(texts) if embed_fn is not None else embed_many(texts, config.encoder, device)
+    cluster_ids = clusters_of(records, base, config.seed)
+    train_idx, val_idx = split(len(records), config.val_fraction, config.seed)
+    embedder = _Embedder(config, texts, base, device)
+    net, best_epoch, val_metrics = _fit(config, embedder, labels, cluster_ids, train_idx, val_idx, device, progress=progress)
 
     accuracy = model_accuracy(labels)
     meta = {
@@ -217,17 +283,39 @@ def train_scorer(
         "models": models,
         "sharpen": config.sharpen,
         "best_single": models[int(np.argmax(accuracy))],
+        "base_rates": [round(float(a), 6) for a in accuracy],
+        "input": rule.to_json(),
         "training": {
             **{k: v for k, v in asdict(config).items() if k not in ("encoder", "sharpen")},
             "n_train": int(len(train_idx)),
             "n_val": int(len(val_idx)),
             "best_epoch": best_epoch,
             "validation": val_metrics,
-            "seconds": round(time.perf_counter() - started, 1),
         },
     }
+    reference = None
+    if config.shrinkage and len(val_idx):
+        gate, summary = _calibrate(config, base, labels, cluster_ids, train_idx, val_idx, net, device, progress)
+        meta["shrinkage"] = {**gate.to_json(), "calibration": summary}
+        # The gate reads familiarity in the serving encoder's space (the fine-tuned one, if any).
+        reference = base if embedder.model is None else _predict_embeddings(embedder, len(records))
+    meta["training"]["seconds"] = round(time.perf_counter() - started, 1)
     # The baselines use every training query, including the validation split.
     tasks = [r.task for r in records]
-    save_checkpoint(out, net.cpu(), meta, base, labels, tasks, encoder_model=embedder.model)
+    save_checkpoint(out, net.cpu(), meta, base, labels, tasks, encoder_model=embedder.model, reference=reference)
     seconds = round(time.perf_counter() - started, 1)
-    return {"out": str(out), "models": models, "best_epoch": best_epoch, "validation": val_metrics, "seconds": seconds}
+    return {
+        "out": str(out),
+        "models": models,
+        "best_epoch": best_epoch,
+        "validation": val_metrics,
+        "shrinkage": meta.get("shrinkage"),
+        "prefixes_stripped": len(rule.prefixes),
+        "seconds": seconds,
+    }
+
+
+def _predict_embeddings(embedder: _Embedder, n: int, batch: int = 64) -> np.ndarray:
+    idx = np.arange(n)
+    with torch.no_grad():
+        return torch.cat([embedder(idx[s : s + batch], train=False) for s in range(0, n, batch)]).float().cpu().numpy()

@@ -13,6 +13,7 @@ from routemoa.pool import ModelSpec, Pool
 from routemoa.scorer.checkpoint import META_FILE, load_checkpoint
 from routemoa.scorer.cli import register
 from routemoa.scorer.data import Record, label_matrix, write_jsonl
+from routemoa.scorer.encoder import embed
 from routemoa.scorer.metrics import hit_rates
 from routemoa.scorer.prior import pool_prior
 from routemoa.scorer.serve import Scorer
@@ -64,7 +65,7 @@ def test_checkpoint_round_trip_identical_scores(checkpoint):
     np.testing.assert_allclose(first, second, rtol=0, atol=1e-6)
     assert first.shape == (8, 3) and ((first >= 0) & (first <= 1)).all()
     meta = json.loads((checkpoint / META_FILE).read_text())
-    assert meta["models"] == MODELS and meta["encoder"] == "all-MiniLM-L6-v2" and meta["format_version"] == 1
+    assert meta["models"] == MODELS and meta["encoder"] == "all-MiniLM-L6-v2" and meta["format_version"] == 2
 
 
 def test_different_encoder_is_a_clear_error(checkpoint, tmp_path):
@@ -152,3 +153,51 @@ async def test_graph_routes_with_the_pool_checkpoint(checkpoint, tmp_path, scrip
     assert first["models"][0]["name"] == "coder"
     assert first["scores"]["coder"]["prior_source"] == "trained"
     assert out["bill"]["calls"] == 1 and len(scripts["coder"].calls) == 1
+
+
+def test_checkpoint_has_shrinkage_and_version_1_still_loads(checkpoint, tmp_path):
+    ckpt = load_checkpoint(checkpoint)
+    assert ckpt.gate is not None and ckpt.meta["shrinkage"]["calibration"]["folds"]["unseen"] == 2
+    assert ckpt.input_rule.head_tokens == 32 and len(ckpt.base_rates()) == 3
+    queries = [r.query for r in synthetic(6, seed=8)]
+    scorer = Scorer(ckpt, device="cpu")
+    one_by_one = np.stack([scorer.score_embeddings(e[None])[0] for e in embed(queries, None, "cpu")])
+    np.testing.assert_allclose(scorer.score(queries), one_by_one, atol=1e-5)
+    old = tmp_path / "v1"
+    old.mkdir()
+    for file in checkpoint.iterdir():
+        if file.name != "shrinkage.safetensors":
+            (old / file.name).write_bytes(file.read_bytes())
+    meta = json.loads((old / META_FILE).read_text())
+    for key in ("input", "base_rates", "shrinkage"):
+        meta.pop(key)
+    (old / META_FILE).write_text(json.dumps({**meta, "format_version": 1}))
+    v1 = Scorer(load_checkpoint(old), device="cpu")
+    assert v1.gate is None
+    np.testing.assert_allclose(v1.score(queries), v1.head_scores(embed(queries, None, "cpu")), atol=1e-6)
+    np.testing.assert_allclose(v1.base_rates, ckpt.base_rates(), atol=1e-6)
+    meta["shrinkage"] = {"a": 0.0, "b": 0.0, "mean": 0.5, "std": 0.1, "k": 10}
+    (old / META_FILE).write_text(json.dumps({**meta, "format_version": 2}))
+    with pytest.raises(UserError, match="no shrinkage.safetensors"):
+        load_checkpoint(old)
+    (old / META_FILE).write_text(json.dumps({**meta, "format_version": 3}))
+    with pytest.raises(UserError, match="reads 1, 2"):
+        load_checkpoint(old)
+
+
+def test_cold_start_model_is_scored_on_the_trained_scale(checkpoint):
+    specs = (
+        ModelSpec("mathy", "local", "solves arithmetic word problems", input_price=1.0, output_price=1.0),
+        ModelSpec("coder", "local", "writes Python code", input_price=10.0, output_price=10.0),
+        ModelSpec("chatty", "local", "chats", input_price=0.1, output_price=0.1),
+        ModelSpec("coder2", "local", "writes Python code", input_price=10.0, output_price=10.0),
+    )
+    pool = Pool(specs, "test", str(checkpoint))
+    prior = pool_prior("Write a Python function to reverse a string in 3 lines.", pool)
+    assert prior.source["coder2"] == "zero-shot"
+    base = dict(zip(load_checkpoint(checkpoint).models, load_checkpoint(checkpoint).base_rates()))
+    # anchored at the base rates of the two trained models nearest in price (coder, mathy), moved with the query
+    shift = np.mean([prior.scores[m] for m in MODELS]) - np.mean(list(base.values()))
+    lead = prior.scores["coder2"] - (base["coder"] + base["mathy"]) / 2 - shift
+    assert 0 <= lead < 0.2  # its description matches the query a little better than the average's
+    assert prior.scores["coder2"] < prior.scores["coder"]  # not over-trusted
