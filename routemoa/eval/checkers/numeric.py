@@ -26,9 +26,9 @@ def _strip_units(expr: str) -> str:
 
 
 def final_math_answers(text: str) -> list[str]:
-    """Candidates for the final answer, most explicit first: the last `\\boxed{}`, the closing statement
-    (its last math segment, or its text without trailing words), a short answer as a whole, the last
-    math segment. Empty when the answer commits to nothing readable."""
+    """Expressions that may be the final answer, most explicit first: the last `\\boxed{}` alone, else
+    the closing statement (its last math segment, or its text without trailing words), else a short
+    answer as a whole and the last math segment. Empty when none is there."""
     boxed = last_boxed(text)
     if boxed is not None:
         return [boxed]
@@ -38,10 +38,9 @@ def final_math_answers(text: str) -> list[str]:
         plain = _strip_units(strip_wrapping(statement.split("\n")[0]))
         return [s for s in ([segments[-1]] if segments else []) + [plain] if s.strip()]
     stripped = strip_wrapping(text)
-    if "\n" not in stripped and len(stripped) <= 80:
-        return [_strip_units(stripped)]
+    candidates = [_strip_units(stripped)] if "\n" not in stripped and len(stripped) <= 80 else []
     segments = _segments(text)
-    return [segments[-1]] if segments else []
+    return candidates + segments[-1:]
 
 
 def _squash(expr: str) -> str:
@@ -66,9 +65,10 @@ def check_math(item: dict, answer: str) -> float:
     """MATH-style: a final-answer candidate of the answer equals the reference (its `\\boxed{}` if it has one)."""
     reference = item.get("reference") or ""
     reference = last_boxed(reference) or reference
-    for candidate in final_math_answers(answer):
-        if math_equal(candidate, reference):
-            return 1.0
+    if any(math_equal(candidate, reference) for candidate in final_math_answers(answer)):
+        return 1.0
+    if last_boxed(answer) is None and final_statement(answer) is None:  # math-verify's own extraction
+        return float(equivalent(reference, answer, answer_is_text=True))
     return 0.0
 
 
