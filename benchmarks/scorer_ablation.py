@@ -76,9 +76,10 @@ def run(name: str, train, test, work: Path, seeds: list[int]) -> dict:
     for variant in VARIANTS:
         x_train, x_test = features(raw_train, variant), features(raw_test, variant)
         for seed in seeds:
-            config = TrainConfig(freeze_encoder=True, seed=seed)
+            # the features are of the raw queries: the 2026-11-29 configuration (no input rule, no shrinkage)
+            config = TrainConfig(freeze_encoder=True, seed=seed, strip_prefixes=False, head_tokens=-1, shrinkage=False)
             out = work / name / f"ablation-{variant}"
-            summary = train_scorer(train, out, config, device="cpu", embeddings=x_train)
+            summary = train_scorer(train, out, config, device="cpu", embed_fn=lambda texts, x=x_train: x)
             ckpt = load_checkpoint(out)
             labels, test_labels = label_matrix(train, ckpt.models), label_matrix(test, ckpt.models)
             train_idx, val_idx = split(len(train), config.val_fraction, seed)

@@ -16,7 +16,9 @@ training queries) and the zero-shot description prior. Frozen all-MiniLM-L6-v2
 vectors come from an on-disk cache (benchmarks/scorer_common.py), so each fold
 only trains heads. Variants: `chosen` (the CLI defaults), `no-shrinkage`,
 `raw-input` (no prefix strip, plain truncation), `strip-only` (prefix strip,
-plain truncation), `window-only` (head + tail window, no prefix strip).
+plain truncation), `window-only` (head + tail window, no prefix strip),
+`kmeans-contrastive` (RouterDC's sample-sample loss over 16 k-means clusters of
+the embeddings instead of the task tags).
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ VARIANTS = {
     "raw-input": {"strip_prefixes": False, "head_tokens": -1},
     "strip-only": {"head_tokens": -1},
     "window-only": {"strip_prefixes": False},
+    "kmeans-contrastive": {"contrastive_clusters": 16},
 }
 METHODS = ("scorer", "head_only", "best_single", "knn", "description")
 

@@ -67,6 +67,8 @@ class TrainConfig:
     strip_prefixes: bool = True
     head_tokens: int = 32
     shrinkage: bool = True
+    contrastive_clusters: int = 0
+    """0: the sample-sample loss groups queries by task; N: by N k-means clusters of the embeddings (RouterDC)."""
 
 
 def seed_everything(seed: int) -> None:
@@ -154,8 +156,11 @@ def _evaluate(net: ScorerNet, embedder: _Embedder, idx: np.ndarray, labels: np.n
     return metrics
 
 
-def _fit(config, embedder, labels, cluster_ids, train_idx, val_idx, device, desc="train", progress=True):
-    """Train one head on `train_idx`, early-stopped on `val_idx`: (net, best epoch, validation metrics)."""
+def _fit(config, embedder, labels, cluster_ids, train_idx, val_idx, device, desc="train", progress=True, contrastive=None):
+    """Train one head on `train_idx`, early-stopped on `val_idx`: (net, best epoch, validation metrics).
+
+    `cluster_ids` group the target smoothing; `contrastive` (default: the same) the sample-sample loss.
+    """
     dim, n_models = embedder.base.shape[1], labels.shape[1]
     net = ScorerNet(dim, n_models, config.hidden, config.temperature, config.dropout).to(device)
     groups = [{"params": net.parameters(), "lr": config.lr}]
@@ -163,7 +168,7 @@ def _fit(config, embedder, labels, cluster_ids, train_idx, val_idx, device, desc
         groups.append({"params": embedder.model.parameters(), "lr": config.encoder_lr})
     optimizer = torch.optim.AdamW(groups, weight_decay=config.weight_decay)
     target = torch.as_tensor(smooth_targets(labels, cluster_ids, train_idx, config.task_smoothing), device=device)
-    clusters = torch.as_tensor(cluster_ids, device=device)
+    clusters = torch.as_tensor(cluster_ids if contrastive is None else contrastive, device=device)
 
     best, best_key, best_epoch, stale = None, None, 0, 0
     n_batches = -(-len(train_idx) // config.batch_size)
@@ -220,7 +225,7 @@ def _unseen_folds(cluster_ids: np.ndarray) -> list[np.ndarray]:
     return [ids[i::n] for i in range(n)]
 
 
-def _calibrate(config, base, labels, cluster_ids, train_idx, val_idx, net, device, progress) -> tuple[Gate, dict]:
+def _calibrate(config, base, labels, cluster_ids, train_idx, val_idx, net, device, progress, contrastive) -> tuple[Gate, dict]:
     """Fit the shrinkage gate on the validation split (seen) and leave-one-cluster-out folds (unseen).
 
     Folds train frozen-encoder heads on the base embeddings (also when the final encoder is fine-tuned).
@@ -242,7 +247,7 @@ def _calibrate(config, base, labels, cluster_ids, train_idx, val_idx, net, devic
         held_idx = np.concatenate([train_idx[held[train_idx]], val_idx[held[val_idx]]])
         if len(fit_idx) < 2 or len(held_idx) == 0:
             continue
-        head, _, _ = _fit(frozen, embedder, labels, cluster_ids, fit_idx, stop_idx, device, desc=f"fold {number}", progress=progress)
+        head, _, _ = _fit(frozen, embedder, labels, cluster_ids, fit_idx, stop_idx, device, f"fold {number}", progress, contrastive)
         folds.append(fold("unseen", fit_idx, held_idx, head))
     a, b, summary = fit_gate(folds)
     return Gate(a, b, mean, std), summary
@@ -274,7 +279,8 @@ def train_scorer(
     cluster_ids = clusters_of(records, base, config.seed)
     train_idx, val_idx = split(len(records), config.val_fraction, config.seed)
     embedder = _Embedder(config, texts, base, device)
-    net, best_epoch, val_metrics = _fit(config, embedder, labels, cluster_ids, train_idx, val_idx, device, progress=progress)
+    contrastive = kmeans(base, min(config.contrastive_clusters, len(base)), config.seed) if config.contrastive_clusters else None
+    net, best_epoch, val_metrics = _fit(config, embedder, labels, cluster_ids, train_idx, val_idx, device, progress=progress, contrastive=contrastive)
 
     accuracy = model_accuracy(labels)
     meta = {
@@ -295,7 +301,7 @@ def train_scorer(
     }
     reference = None
     if config.shrinkage and len(val_idx):
-        gate, summary = _calibrate(config, base, labels, cluster_ids, train_idx, val_idx, net, device, progress)
+        gate, summary = _calibrate(config, base, labels, cluster_ids, train_idx, val_idx, net, device, progress, contrastive)
         meta["shrinkage"] = {**gate.to_json(), "calibration": summary}
         # The gate reads familiarity in the serving encoder's space (the fine-tuned one, if any).
         reference = base if embedder.model is None else _predict_embeddings(embedder, len(records))
