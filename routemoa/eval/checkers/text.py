@@ -16,6 +16,7 @@ from functools import lru_cache
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
 _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
 _STATEMENT = re.compile(
     r"(?:final\s+answer|correct\s+answer|the\s+answer|answer|最终答案|正确答案|答案|结论)"
@@ -101,10 +102,16 @@ def token_f1(candidate: list[str], reference: list[str]) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def _words(toks: list[str]) -> float:
+    """Length in words, a CJK character counting half (a Chinese word is about two characters)."""
+    return sum(0.5 if _CJK_CHAR.fullmatch(t) else 1.0 for t in toks)
+
+
 def _contains(candidate: list[str], reference: list[str]) -> bool:
-    """The reference's tokens appear contiguously, in order, in a short candidate."""
+    """The reference's tokens appear contiguously, in order, in a short candidate (at most 12 words,
+    or three times the reference)."""
     n = len(reference)
-    if not n or len(candidate) > max(12, 3 * n):
+    if not n or _words(candidate) > max(12, 3 * _words(reference)):
         return False
     return any(candidate[i : i + n] == reference for i in range(len(candidate) - n + 1))
 
@@ -117,7 +124,8 @@ def check_exact(item: dict, answer: str) -> float:
 
 def check_short_answer(item: dict, answer: str) -> float:
     """Best over final-answer candidates and references of: exact match (1), reference contained
-    in a short candidate (1), or token F1 (graded)."""
+    in a short candidate (1), or token F1 (graded). A candidate that lacks a number of the reference
+    scores 0 against it (`1944年` is not half right for `1945年`)."""
     best = 0.0
     for candidate in final_answer_candidates(answer):
         got = tokens(candidate)
@@ -127,7 +135,8 @@ def check_short_answer(item: dict, answer: str) -> float:
             want = tokens(ref)
             if got == want or _contains(got, want):
                 return 1.0
-            best = max(best, token_f1(got, want))
+            if all(t in got for t in want if any(c.isdigit() for c in t)):
+                best = max(best, token_f1(got, want))
     return best
 
 
