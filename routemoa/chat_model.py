@@ -74,10 +74,7 @@ class ChatRouteMoA(BaseChatModel):
         """The Context every call of this model runs with (ValueError on a bad knob)."""
         names = ("pool", "top_k", "max_layers", "threshold", "aggregator", "temperature", "max_tokens")
         named = {k: getattr(self, k) for k in names if getattr(self, k) is not None}
-        unknown = sorted(set(self.knobs) - set(_DEFAULTS))
-        if unknown:
-            raise ValueError(f"unknown RouteMoA knob '{unknown[0]}' (known: {', '.join(_DEFAULTS)})")
-        return Context(**{**named, **self.knobs})
+        return Context.from_mapping("routemoa", {**named, **self.knobs})
 
     @staticmethod
     def _checked(output: dict[str, Any]) -> dict[str, Any]:

@@ -33,10 +33,7 @@ async def _ask(args: argparse.Namespace) -> dict:
     load_pool(args.pool)  # validate before anything loads or runs
     knobs = {k: v for k, v in {"pool": args.pool or "embedded", "max_layers": args.max_layers, "top_k": args.top_k,
              "threshold": args.threshold, "aggregator": args.aggregator}.items() if v is not None}
-    try:
-        context = Context(**knobs)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    context = Context.from_mapping("routemoa", knobs)
     on_event = None if args.quiet else (lambda event: print(format_event(event), file=sys.stderr, flush=True))
     if not args.thread:
         return await run_query(args.question, context, on_event=on_event)

@@ -1,24 +1,57 @@
 """Runtime context: every knob of a RouteMoA run, settable per run.
 
-The field descriptions become the form LangGraph Studio shows. Defaults are the
-reference paper's large-pool values where it gives one.
+Knobs live in the run's runtime context (`runtime.context`), never in state:
+each node reads them through `run_context`, so resuming or forking a thread
+with a new context takes effect from the next node. `Context.from_mapping` is
+the one place where knobs from outside (CLI flags, HTTP requests, a parent
+graph, eval) are checked. The field descriptions and bounds become the form
+LangGraph Studio shows. Defaults are the reference paper's large-pool values
+where it gives one.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import math
 import os
 from dataclasses import dataclass, field, fields
+from typing import Any, Literal, Mapping
 
+from routemoa.errors import UserError
 
 POOL_ENV = "ROUTEMOA_POOL"
 """Environment variable that sets the default pool (e.g. for `routemoa serve --pool`)."""
 
+Selection = Literal["routed", "all", "random", "single"]
+SELECTIONS: tuple[str, ...] = ("routed", "all", "random", "single")
 
-def _knob(default, description: str):
-    """A context field whose description (and default) Studio shows."""
-    meta = {"description": description, "json_schema_extra": {"default": default}}
+
+class KnobError(UserError):
+    """An invalid knob; `knob` names it (the HTTP app reports it as the error's `param`)."""
+
+    def __init__(self, knob: str, message: str):
+        super().__init__(message)
+        self.knob = knob
+
+
+def _knob(default, description: str, *, minimum: float | None = None, maximum: float | None = None):
+    """A context field whose description, default and bounds Studio shows."""
+    extra: dict[str, Any] = {"default": default}
+    if minimum is not None:
+        extra["minimum"] = minimum
+    if maximum is not None:
+        extra["maximum"] = maximum
+    meta = {"description": description, "json_schema_extra": extra}
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def override(name: str, default):
+    """The field `name` of Context with another default, its description and bounds kept (for methods.py)."""
+    base = {f.name: f for f in fields(Context)}[name]
+    meta = {**base.metadata, "json_schema_extra": {**base.metadata["json_schema_extra"], "default": default}}
     return field(default=default, metadata=meta)
 
 
@@ -33,16 +66,16 @@ class Context:
     pool: str = field(
         default_factory=_default_pool,
         metadata={
-            "description": f"Pool YAML file, or 'embedded' for the three local SmolLM2 roles shipped in the package (default: ${POOL_ENV} or embedded).",
+            "description": f"Pool: a pool name (under a server, one of the operator's pools), a YAML file (CLI and Python), or 'embedded' for the three local SmolLM2 roles shipped in the package (default: ${POOL_ENV} or embedded).",
             "json_schema_extra": {"default": "embedded"},
         },
     )
-    top_k: int = _knob(3, "Models per layer (at most).")
-    max_layers: int = _knob(3, "Maximum number of answering layers before aggregation.")
-    threshold: float = _knob(0.76, "Early exit when the best fused score exceeds this (paper: 0.76 large pool, 0.805 small).")
-    tolerance: float = _knob(0.2, "Only models whose ranking score is within this of the best are selected.")
-    cost_weight: float = _knob(0.05, "Ranking penalty per unit of relative output price (0 = price only breaks ties).")
-    latency_weight: float = _knob(0.02, "Ranking penalty per unit of relative expected latency (0 = latency only breaks ties).")
+    top_k: int = _knob(3, "Models per layer (at most).", minimum=1, maximum=64)
+    max_layers: int = _knob(3, "Maximum number of answering layers before aggregation.", minimum=1, maximum=16)
+    threshold: float = _knob(0.76, "Early exit when the best fused score exceeds this (paper: 0.76 large pool, 0.805 small).", minimum=0, maximum=1)
+    tolerance: float = _knob(0.2, "Only models whose ranking score is within this of the best are selected.", minimum=0, maximum=1)
+    cost_weight: float = _knob(0.05, "Ranking penalty per unit of relative output price (0 = price only breaks ties).", minimum=0)
+    latency_weight: float = _knob(0.02, "Ranking penalty per unit of relative expected latency (0 = latency only breaks ties).", minimum=0)
     weights_first_layer: list[float] = _knob([0.9, 0.1], "Fusion after layer 1: [prior, self].")
     weights_both_layers: list[float] = _knob(
         [0.25, 0.15, 0.15, 0.45], "Fusion for a model in this and the previous layer: [prior, previous self, self, cross]."
@@ -51,52 +84,92 @@ class Context:
     weights_previous_only: list[float] = _knob(
         [0.7, 0.1, 0.2], "Fusion for a model that ran only in the previous layer: [prior, previous self, cross]."
     )
-    neutral_score: float = _knob(0.5, "Self or peer score used when a model's score is missing or unparsable.")
-    failure_penalty: float = _knob(0.5, "A model whose call failed keeps this fraction of its fused score.")
+    neutral_score: float = _knob(0.5, "Self or peer score used when a model's score is missing.", minimum=0, maximum=1)
+    failure_penalty: float = _knob(0.5, "A model whose call failed (or whose scored reply was unreadable) keeps this fraction of its fused score.", minimum=0, maximum=1)
     self_assessment: bool = _knob(True, "Use the models' self scores in fusion (ablation switch).")
     cross_assessment: bool = _knob(True, "Use peer scores from the next layer in fusion (ablation switch).")
     early_exit: bool = _knob(True, "Stop before max_layers once the best fused score passes the threshold (ablation switch).")
-    selection: str = _knob("routed", "How a layer's models are chosen: routed (RouteMoA), all (MoA, SMoA), random (random-k), single.")
+    selection: Selection = _knob("routed", "How a layer's models are chosen: routed (RouteMoA), all (MoA, SMoA), random (random-k), single.")
     model: str = _knob("", "The model that answers alone when selection is 'single'.")
     scored_replies: bool = _knob(True, "Agents reply in JSON with self and peer scores; False = plain answers (MoA, SMoA).")
     role_prompts: bool = _knob(False, "Give pool models without a system prompt a distinct role prompt (SMoA).")
     cost_aware: bool = _knob(True, "Price and latency enter the ranking (False = scores only, ties by pool order).")
-    judge_keep: int = _knob(2, "SMoA: responses the judge keeps per layer for the next one.")
+    judge_keep: int = _knob(2, "SMoA: responses the judge keeps per layer for the next one.", minimum=1, maximum=64)
     aggregator: str = _knob("", "Model that writes the final answer (and judges in SMoA); empty = the best-ranked model that answered.")
-    temperature: float = _knob(0.7, "Sampling temperature of agent calls (the aggregator uses half of it).")
-    max_tokens: int = _knob(512, "Maximum answer tokens per call (a model's own max_tokens in the pool may lower it).")
-    call_timeout_s: float = _knob(120.0, "Seconds before one model call is abandoned as timed out.")
+    temperature: float = _knob(0.7, "Sampling temperature of agent calls (the aggregator uses half of it).", minimum=0, maximum=2)
+    max_tokens: int = _knob(512, "Maximum answer tokens per call (a model's own max_tokens in the pool may lower it).", minimum=1, maximum=131072)
+    call_timeout_s: float = _knob(120.0, "Seconds before one model call is abandoned as timed out.", minimum=0.001, maximum=3600)
+    max_usd: float = _knob(0.0, "Budget of the run in dollars: no layer or aggregation starts whose expected cost would pass it (0 = no budget).", minimum=0)
 
     def __post_init__(self) -> None:
-        problems = list(self.problems())
-        if problems:
-            raise ValueError(f"invalid context: {problems[0]}")
+        for name, message in self.problems():
+            raise KnobError(name, f"invalid context: {message}"[:300])
 
     def problems(self):
-        """Yield a message per invalid knob."""
-        if self.selection not in SELECTIONS:
-            yield f"selection must be one of {', '.join(SELECTIONS)}, got {self.selection!r}"
+        """Yield (knob, message) per invalid knob (wrong type, out of bounds, inconsistent)."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kind = _KINDS.get(str(f.type), "any")
+            if not _type_ok(kind, value):
+                yield f.name, f"{f.name} must be {kind if kind.startswith('one of') else 'of type ' + kind}, got {value!r}"
+                return
+            extra = f.metadata.get("json_schema_extra", {})
+            low, high = extra.get("minimum"), extra.get("maximum")
+            if low is not None and value < low or high is not None and value > high:
+                bounds = f"within [{low}, {high}]" if high is not None else f">= {low}"
+                yield f.name, f"{f.name} must be {bounds}, got {value}"
         if self.selection == "single" and not self.model:
-            yield "selection 'single' needs the field 'model'"
-        if self.top_k < 1:
-            yield f"top_k must be >= 1, got {self.top_k}"
-        if self.max_layers < 1:
-            yield f"max_layers must be >= 1, got {self.max_layers}"
-        if self.max_tokens < 1:
-            yield f"max_tokens must be >= 1, got {self.max_tokens}"
-        if self.call_timeout_s <= 0:
-            yield f"call_timeout_s must be > 0, got {self.call_timeout_s}"
-        for name in ("threshold", "tolerance", "neutral_score", "failure_penalty"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                yield f"{name} must be within [0, 1], got {value}"
+            yield "model", "selection 'single' needs the field 'model'"
         for name, size in _WEIGHT_SIZES.items():
             weights = getattr(self, name)
             if len(weights) != size or any(w < 0 for w in weights) or sum(weights) <= 0:
-                yield f"{name} needs {size} non-negative weights with a positive sum, got {weights}"
+                yield name, f"{name} needs {size} non-negative weights with a positive sum, got {weights}"
+
+    def explicit(self) -> dict[str, Any]:
+        """The knobs whose value differs from this class's defaults."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != _field_default(f)}
+
+    @staticmethod
+    def from_mapping(method: str, value: Any = None, *, client: bool = False) -> "Context":
+        """The Context of a run of `method` from what a caller gave: None (the method's defaults),
+        a Context (a plain Context given to a baseline keeps the baseline's defaults for the
+        knobs it leaves at Context's defaults), or a mapping of knob names (unknown names and
+        wrong types are errors). `client=True`: the values come from a client of a server, so
+        the operator's policy applies (named pools only, caps). Raises ValueError (a UserError)
+        with one line."""
+        from routemoa.methods import METHODS
+
+        cls = METHODS.get(method)
+        if cls is None:
+            raise UserError(f"unknown method '{method}' (known: {', '.join(METHODS)})")
+        if isinstance(value, cls) and not client:
+            return value
+        if isinstance(value, Context):
+            mapping = value.explicit() if type(value) is not cls else {f.name: getattr(value, f.name) for f in fields(value)}
+        elif value is None:
+            mapping = {}
+        elif isinstance(value, Mapping):
+            mapping = dict(value)
+        else:
+            raise UserError(
+                f"the run's context is a {type(value).__name__}, not RouteMoA knobs: embed RouteMoA with "
+                "routemoa.as_node(...), which maps your context to RouteMoA's"
+            )
+        unknown = sorted(str(k) for k in mapping if k not in CONTEXT_FIELDS)
+        if unknown:
+            name = unknown[0][:60]
+            raise KnobError(name, f"invalid context: unknown field '{name}' (known: {', '.join(CONTEXT_FIELDS)})")
+        ctx = cls(**mapping)
+        if client:
+            from routemoa.limits import apply_client_policy
+
+            ctx = apply_client_policy(ctx, mapping.get("pool"))
+        return ctx
 
 
-SELECTIONS = ("routed", "all", "random", "single")
+def _field_default(f: dataclasses.Field) -> Any:
+    return f.default_factory() if f.default is dataclasses.MISSING else f.default
+
 
 _WEIGHT_SIZES = {
     "weights_first_layer": 2,
@@ -105,20 +178,45 @@ _WEIGHT_SIZES = {
     "weights_previous_only": 3,
 }
 
+_KINDS = {"int": "int", "float": "float", "bool": "bool", "str": "str", "list[float]": "list[float]", "Selection": "one of " + ", ".join(SELECTIONS)}
+
+
+def _type_ok(kind: str, value: Any) -> bool:
+    """Whether `value` is of the knob kind (bools are not numbers; numbers are finite)."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if kind == "int":
+        return number and isinstance(value, int)
+    if kind == "float":
+        return number
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "list[float]":
+        return isinstance(value, list) and len(value) <= 16 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value
+        )
+    if kind.startswith("one of"):
+        return value in SELECTIONS
+    return True
+
+
 CONTEXT_FIELDS = [f.name for f in fields(Context)]
 
 
-def resolve_context(value: Context | dict | None, defaults: type[Context] = Context) -> Context:
-    """The run's Context from what the runtime holds: an instance, a dict (server request) or None."""
+def client_mode(value: Any) -> bool:
+    """Whether a run's context came from a server's client (a mapping inside a server process);
+    a Context object comes from trusted Python code (the CLI, the Python API, the HTTP app after it checked the request)."""
     if isinstance(value, Context):
-        return value
-    value = dict(value or {})
-    unknown = sorted(set(value) - set(CONTEXT_FIELDS))
-    if unknown:
-        raise ValueError(f"invalid context: unknown field '{unknown[0]}'")
-    return defaults(**value)
+        return False
+    from routemoa.operator_pools import is_server_process
+
+    return is_server_process()
 
 
-def run_context(state) -> Context:
-    """The context the run started with; the `score` node stores it in the state as `knobs`."""
-    return Context(**state["knobs"])
+async def run_context(runtime, method: str) -> Context:
+    """The Context of the node's run: `runtime.context` checked against `method`'s knobs."""
+    value = runtime.context
+    if client_mode(value):
+        return await asyncio.to_thread(Context.from_mapping, method, value, client=True)
+    return Context.from_mapping(method, value)

@@ -11,6 +11,8 @@ EARLY_EXIT = "early_exit"
 MAX_LAYERS = "max_layers"
 ALL_FAILED = "all_failed"
 NO_CANDIDATES = "no_candidates"
+DECISIONS = (NEXT_LAYER, EARLY_EXIT, MAX_LAYERS, NO_CANDIDATES, ALL_FAILED)
+"""Every decision after a layer; only NEXT_LAYER goes on to another layer."""
 
 
 def decide(

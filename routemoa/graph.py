@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from langgraph.graph import END, START, StateGraph
 
-from routemoa.context import Context
+from routemoa.decision import DECISIONS, NEXT_LAYER
 from routemoa.methods import METHODS
 from routemoa.nodes.agent import agent
 from routemoa.nodes.aggregate import aggregate
@@ -26,9 +26,8 @@ from routemoa.state import InputState, OutputState, State
 
 def build_graph(method: str = "routemoa", checkpointer=None):
     """Compile the graph of `method` (see methods.METHODS); a checkpointer keeps threads."""
-    defaults: type[Context] = METHODS[method]
-    builder = StateGraph(State, context_schema=defaults, input_schema=InputState, output_schema=OutputState)
-    builder.add_node("score", make_score(defaults))
+    builder = StateGraph(State, context_schema=METHODS[method], input_schema=InputState, output_schema=OutputState)
+    builder.add_node("score", make_score(method))
     builder.add_node("select", select)
     builder.add_node("agent", agent)
     builder.add_node("aggregate", aggregate)
@@ -47,7 +46,8 @@ def build_graph(method: str = "routemoa", checkpointer=None):
         builder.add_edge("self_assess", "cross_assess")
         builder.add_edge("cross_assess", "rerank")
         last = "rerank"
-    builder.add_conditional_edges(last, next_step, {"select": "select", "aggregate": "aggregate"})
+    # Edges labelled with the decisions that take them (Studio draws the labels).
+    builder.add_conditional_edges(last, next_step, {d: "select" if d == NEXT_LAYER else "aggregate" for d in DECISIONS})
     builder.add_edge("aggregate", END)
     return builder.compile(checkpointer=checkpointer, name=method)
 

@@ -27,8 +27,9 @@ async def run_query(
     """Answer `query`; returns the output state (messages, answer, bill, trace, error).
 
     `graph` defaults to the exported graph; pass one compiled with a checkpointer
-    together with `thread_id` to continue a conversation. `on_event` receives the
-    per-layer custom events (layer_start, layer_done) as they happen.
+    together with `thread_id` to continue a conversation. Without `context` the
+    graph's method runs with its own defaults. `on_event` receives the per-layer
+    custom events (layer_start, layer_done) as they happen.
     """
     if graph is None:
         from routemoa.graph import graph as default_graph
@@ -39,7 +40,7 @@ async def run_query(
     stream = graph.astream(
         {"messages": as_messages(query)},
         config=config,
-        context=context or Context(),
+        context=context,
         stream_mode=["custom", "values"],
     )
     async for mode, chunk in stream:
@@ -48,3 +49,4 @@ async def run_query(
         elif mode == "values":
             final = chunk
     return final
+

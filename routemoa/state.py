@@ -67,8 +67,8 @@ class OutputState(TypedDict, total=False):
 class State(InputState, OutputState, total=False):
     """Everything the nodes share during a run."""
 
-    knobs: dict[str, Any]
-    """The run's effective Context as a dict (set by `score`, read by every later node)."""
+    method: str
+    """The method whose graph runs (routemoa, moa, ...): which Context defaults the knobs start from."""
     question: str
     """Text of the last human message."""
     started_at: float
@@ -100,8 +100,9 @@ class State(InputState, OutputState, total=False):
 
 
 class AgentTask(TypedDict):
-    """Payload of one `Send("agent", ...)`: a single model's call in a layer."""
+    """Payload of one `Send("agent", ...)`: a single model's call in a layer (not part of the graph's state)."""
 
+    method: str
     model: str
     layer: int
     question: str
@@ -112,5 +113,3 @@ class AgentTask(TypedDict):
     """Answer in plain text, without scores (the last layer, or methods without assessment)."""
     system_prompt: str | None
     """Role prompt for this call (the pool's, or an SMoA role), or None."""
-    knobs: dict[str, Any]
-    """The run's effective Context as a dict."""

@@ -11,6 +11,7 @@ from routemoa.errors import UserError
 from routemoa.eval.benchmark import BenchmarkItem
 from routemoa.eval.cache import ResultCache
 from routemoa.eval.checkers import PASS_MARK, Judge, grade_async
+from routemoa.context import Context
 from routemoa.methods import METHODS
 from routemoa.pool import Pool
 
@@ -67,7 +68,7 @@ async def run_live(
 
     async def one(run: MethodRun, item: BenchmarkItem) -> dict[str, Any] | None:
         async def answer() -> dict[str, Any]:
-            context = METHODS[run.method](pool=pool_path, **(knobs or {}), **run.knobs)
+            context = Context.from_mapping(run.method, {"pool": pool_path, **(knobs or {}), **run.knobs})
             out = await run_query(item.question, context, graph=graphs[run.method])
             bill = out.get("bill") or {}
             text = out.get("answer") or ""

@@ -6,7 +6,9 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from routemoa import prompts
 from routemoa.calls import call_model, settings_for
-from routemoa.context import Context
+from langgraph.runtime import Runtime
+
+from routemoa.context import Context, run_context
 from routemoa.parsing import parse_reply
 from routemoa.pool import load_pool
 from routemoa.state import AgentTask
@@ -32,9 +34,9 @@ def agent_messages(task: AgentTask, system_prompt: str | None) -> list[BaseMessa
     return system + list(task["history"]) + [HumanMessage(content=text)]
 
 
-async def agent(task: AgentTask) -> dict:
-    """Call one model; a failure or timeout becomes an error record, never an exception."""
-    ctx = Context(**task["knobs"])
+async def agent(task: dict, runtime: Runtime[Context]) -> dict:
+    """Call one model (`task` is an AgentTask); a failure or timeout becomes an error record, never an exception."""
+    ctx = await run_context(runtime, task["method"])
     spec = load_pool(ctx.pool).get(task["model"])
     result = await call_model(spec, agent_messages(task, task["system_prompt"]), settings_for(spec, ctx))
     parsed = parse_reply(result.text, expected_peers=len(task["previous_answers"]))

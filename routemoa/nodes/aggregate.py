@@ -10,6 +10,8 @@ from routemoa import prompts
 from routemoa.assessment import layer_records
 from routemoa.billing import build_bill
 from routemoa.calls import call_model, settings_for
+from langgraph.runtime import Runtime
+
 from routemoa.context import Context, run_context
 from routemoa.conversation import history_before_query
 from routemoa.nodes.agent import references
@@ -52,9 +54,9 @@ def _finish(state: State, answer: str, aggregation: dict, records: list[AgentRec
     }
 
 
-async def aggregate(state: State) -> dict:
+async def aggregate(state: State, runtime: Runtime[Context]) -> dict:
     """Synthesise the final answer; the trace says which model did it, or why it fell back."""
-    ctx = run_context(state)
+    ctx = await run_context(runtime, state["method"])
     answers = _last_answers(state)
     if not answers:
         failures = "; ".join(f"{r['model']}: {r['error']}" for r in state["records"]) or "no model was selected"

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 
 from routemoa.assessment import cross_scores
-from routemoa.context import run_context
+from langgraph.runtime import Runtime
+
+from routemoa.context import Context, run_context
 from routemoa.state import State
 
 
-async def cross_assess(state: State) -> dict:
+async def cross_assess(state: State, runtime: Runtime[Context]) -> dict:
     """Pick the assessor and map its peer scores onto the previous layer's models."""
-    ctx = run_context(state)
+    ctx = await run_context(runtime, state["method"])
     if not ctx.cross_assessment:
         return {"assessor": None, "cross_scores": {}}
     shown = [item["model"] for item in state.get("shown") or []]

@@ -33,7 +33,7 @@ def read_verdict(text: str, count: int, keep: int) -> tuple[list[int], bool] | N
 
 async def judge(state: State, runtime: Runtime[Context]) -> dict:
     """Keep `judge_keep` answers for the next layer; stop when the moderator says so."""
-    ctx = run_context(state)
+    ctx = await run_context(runtime, state["method"])
     layer = state["layer"]
     answered = [r for r in layer_records(state["records"], layer) if not r["error"]]
     answered.sort(key=lambda r: -state["fused"][r["model"]])

@@ -6,7 +6,6 @@ from langgraph.runtime import Runtime
 
 from routemoa.assessment import layer_records, self_scores
 from routemoa.context import Context, run_context
-from routemoa.decision import NEXT_LAYER
 from routemoa.fusion import LayerScores, fuse
 from routemoa.nodes.layer_end import close_layer, decide_layer
 from routemoa.state import State
@@ -18,7 +17,7 @@ def _rounded(value: float | None) -> float | None:
 
 async def rerank(state: State, runtime: Runtime[Context]) -> dict:
     """New fused scores, the decision, and one trace entry for this layer."""
-    ctx = run_context(state)
+    ctx = await run_context(runtime, state["method"])
     layer, records = state["layer"], state["records"]
     now = layer_records(records, layer)
     failed = [r["model"] for r in now if r["error"]]
@@ -55,5 +54,5 @@ async def rerank(state: State, runtime: Runtime[Context]) -> dict:
 
 
 def next_step(state: State) -> str:
-    """Conditional edge: another layer, or aggregate."""
-    return "select" if state["decision"] == NEXT_LAYER else "aggregate"
+    """Conditional edge: the layer's decision (next_layer -> select; anything else -> aggregate)."""
+    return state["decision"]

@@ -1,14 +1,13 @@
-"""score: the scorer's prior for every pool model, before any LLM call; fixes the run's knobs."""
+"""score: the scorer's prior for every pool model, before any LLM call; resets the per-run state."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import asdict
 
 from langgraph.runtime import Runtime
 
-from routemoa.context import Context, resolve_context
+from routemoa.context import Context, run_context
 from routemoa.conversation import last_question
 from routemoa.errors import UserError
 from routemoa.pool import load_pool
@@ -16,13 +15,14 @@ from routemoa.scorer import pool_prior
 from routemoa.state import State
 
 
-def make_score(defaults: type[Context] = Context):
-    """The score node of a graph whose context defaults are `defaults` (a method's Context)."""
+def make_score(method: str = "routemoa"):
+    """The score node of `method`'s graph (see methods.METHODS)."""
 
     async def score(state: State, runtime: Runtime[Context]) -> dict:
         """Compute the prior and reset the per-run state (a thread may hold an earlier run)."""
-        ctx = resolve_context(runtime.context, defaults)
-        pool = load_pool(ctx.pool)
+        started_at = time.time()
+        ctx = await run_context(runtime, method)
+        pool = await asyncio.to_thread(load_pool, ctx.pool)
         for field in ("aggregator", "model"):
             name = getattr(ctx, field)
             if name and name not in pool.names:
@@ -30,9 +30,9 @@ def make_score(defaults: type[Context] = Context):
         question = last_question(state.get("messages") or [])
         prior = await asyncio.to_thread(pool_prior, question, pool)
         return {
-            "knobs": asdict(ctx),
+            "method": method,
             "question": question,
-            "started_at": time.time(),
+            "started_at": started_at,
             "prior": prior.scores,
             "prior_source": prior.source,
             "fused": dict(prior.scores),

@@ -27,7 +27,7 @@ def layer_answers(state: State, layer: int) -> list[dict[str, str]]:
 
 async def select(state: State, runtime: Runtime[Context]) -> dict:
     """Choose the next layer's models; models that just failed sit this layer out."""
-    ctx = run_context(state)
+    ctx = await run_context(runtime, state["method"])
     pool = load_pool(ctx.pool)
     layer = state["layer"] + 1
     just_failed = {r["model"] for r in layer_records(state["records"], layer - 1) if r["error"]}
@@ -37,9 +37,9 @@ async def select(state: State, runtime: Runtime[Context]) -> dict:
     return {"layer": layer, "selected": selected, "shown": layer_answers(state, layer - 1), "kept": None}
 
 
-def fan_out(state: State) -> list[Send]:
+async def fan_out(state: State, runtime: Runtime[Context]) -> list[Send]:
     """One Send per selected model (rerank guarantees there is at least one candidate)."""
-    ctx = run_context(state)
+    ctx = await run_context(runtime, state["method"])
     pool = load_pool(ctx.pool)
     layer = state["layer"]
     plain = not ctx.scored_replies or (layer == ctx.max_layers and layer > 1)
@@ -51,6 +51,7 @@ def fan_out(state: State) -> list[Send]:
             role = prompts.ROLES[index % len(prompts.ROLES)]
         tasks.append(
             AgentTask(
+                method=state["method"],
                 model=pick["name"],
                 layer=layer,
                 question=state["question"],
@@ -58,7 +59,6 @@ def fan_out(state: State) -> list[Send]:
                 previous_answers=[item["answer"] for item in state["shown"]],
                 plain=plain,
                 system_prompt=role,
-                knobs=state["knobs"],
             )
         )
     return [Send("agent", task) for task in tasks]

@@ -12,7 +12,6 @@ an extra field `routemoa` with the routing summary.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 import uuid
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from routemoa.context import Context
+from routemoa.context import Context, KnobError
 from routemoa.methods import METHODS
 
 KNOBS_FIELD = "routemoa"
@@ -28,7 +27,6 @@ KNOBS_FIELD = "routemoa"
 """Default pool of OpenAI-endpoint requests that name none (set by `routemoa serve --pool`)."""
 
 _ROLES = {"system": SystemMessage, "developer": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
-_KNOB_TYPES = {f.name: str(f.type) for f in dataclasses.fields(Context)}
 
 
 class APIError(Exception):
@@ -92,43 +90,20 @@ def parse_messages(raw: Any) -> list[BaseMessage]:
     return out
 
 
-def _type_ok(kind: str, value: Any) -> bool:
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return {
-        "int": isinstance(value, int) and not isinstance(value, bool),
-        "float": number,
-        "bool": isinstance(value, bool),
-        "str": isinstance(value, str),
-        "list[float]": isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value),
-    }.get(kind, True)
-
-
-def parse_context(body: dict[str, Any], defaults: type[Context] = Context) -> Context:
-    """The run's Context (with the method's `defaults`) from the `routemoa` knobs and the standard sampling fields."""
+def parse_context(body: dict[str, Any], method: str = "routemoa") -> Context:
+    """The run's Context for `method` from the `routemoa` knobs and the standard sampling fields,
+    as a client may set them (the operator's named pools and caps)."""
     knobs = body.get(KNOBS_FIELD) or {}
     if not isinstance(knobs, dict):
         raise bad_request(f"'{KNOBS_FIELD}' must be an object of RouteMoA knobs", param=KNOBS_FIELD)
     knobs = dict(knobs)
-    for name, value in knobs.items():
-        if name not in _KNOB_TYPES:
-            raise bad_request(f"unknown RouteMoA knob '{name}' (known: {', '.join(_KNOB_TYPES)})", param=f"{KNOBS_FIELD}.{name}")
-        if not _type_ok(_KNOB_TYPES[name], value):
-            raise bad_request(f"RouteMoA knob '{name}' must be of type {_KNOB_TYPES[name]}, got {value!r}", param=f"{KNOBS_FIELD}.{name}")
     standard = {"temperature": body.get("temperature"), "max_tokens": body.get("max_completion_tokens", body.get("max_tokens"))}
-    for name, value in standard.items():
-        if value is None or name in knobs:
-            continue
-        if not _type_ok(_KNOB_TYPES[name], value):
-            raise bad_request(f"'{name}' must be of type {_KNOB_TYPES[name]}, got {value!r}", param=name)
-        knobs[name] = value
-    if "temperature" in knobs and not 0 <= knobs["temperature"] <= 2:
-        raise bad_request(f"'temperature' must be within [0, 2], got {knobs['temperature']}", param="temperature")
+    knobs.update({name: value for name, value in standard.items() if value is not None and name not in knobs})
     try:
-        context = defaults(**knobs)
-    except (ValueError, TypeError) as exc:
-        message = str(exc)
-        field = next((n for n in _KNOB_TYPES if message.split(": ", 1)[-1].startswith(n + " ")), None)
-        raise bad_request(message, param=f"{KNOBS_FIELD}.{field}" if field else KNOBS_FIELD) from None
+        context = Context.from_mapping(method, knobs, client=True)
+    except KnobError as exc:
+        param = exc.knob if exc.knob in standard and exc.knob not in (body.get(KNOBS_FIELD) or {}) else f"{KNOBS_FIELD}.{exc.knob}"
+        raise APIError(getattr(exc, "status", 400), str(exc), param=param) from None
     _check_pool(context)
     return context
 
@@ -164,7 +139,7 @@ def parse_request(body: Any, methods: list[str]) -> ChatRequest:
     if not isinstance(options, dict):
         raise bad_request("'stream_options' must be an object", param="stream_options")
     messages = parse_messages(body.get("messages"))
-    context = parse_context(body, METHODS.get(model, Context))
+    context = parse_context(body, model if model in METHODS else "routemoa")
     return ChatRequest(model, messages, context, stream, bool(options.get("include_usage")))
 
 

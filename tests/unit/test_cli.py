@@ -44,7 +44,7 @@ def test_ask_thread_continues_a_conversation(pool, scripts, tmp_path, monkeypatc
     [
         (["ask", "  "], "error: the question is empty"),
         (["ask", "q", "--pool", "/no/such/pool.yaml"], "error: /no/such/pool.yaml: cannot read pool file"),
-        (["ask", "q", "--max-layers", "0"], "error: invalid context: max_layers must be >= 1"),
+        (["ask", "q", "--max-layers", "0"], "error: invalid context: max_layers must be within [1, 16], got 0"),
         (["ask", "q", "--aggregator", "nobody"], "error: context field 'aggregator': 'nobody' is not in pool"),
     ],
 )

@@ -1,0 +1,81 @@
+"""What a server's client may ask for: the operator's caps on work per request.
+
+Every cap has a default and an environment variable the operator sets (or a
+`routemoa serve` flag that sets it). A client request above a cap is refused
+with one line that names the cap; it is never silently lowered. The CLI and
+the Python API (the user owns the machine) are not capped.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from routemoa.context import KnobError
+from routemoa.errors import UserError
+
+
+@dataclass(frozen=True)
+class Cap:
+    """One operator cap: its environment variable and default."""
+
+    env: str
+    default: int
+    what: str
+
+    def value(self) -> int:
+        """The operator's setting (environment), else the default; a bad setting is an error."""
+        raw = os.environ.get(self.env)
+        if raw is None or raw == "":
+            return self.default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise UserError(f"${self.env} must be a positive integer, got {raw[:40]!r}") from None
+        if value < 1:
+            raise UserError(f"${self.env} must be a positive integer, got {value}")
+        return value
+
+
+CAPS: dict[str, Cap] = {
+    "max_layers": Cap("ROUTEMOA_CAP_MAX_LAYERS", 8, "layers per run"),
+    "top_k": Cap("ROUTEMOA_CAP_TOP_K", 16, "models per layer"),
+    "max_tokens": Cap("ROUTEMOA_CAP_MAX_TOKENS", 4096, "answer tokens per call"),
+    "messages": Cap("ROUTEMOA_CAP_MESSAGES", 200, "messages per request"),
+    "chars": Cap("ROUTEMOA_CAP_CHARS", 200_000, "characters per request"),
+    "body_bytes": Cap("ROUTEMOA_CAP_BODY_BYTES", 2_000_000, "bytes per request body"),
+}
+"""Knob caps (`max_layers`, `top_k`, `max_tokens`) and request caps (`messages`, `chars`, `body_bytes`)."""
+
+
+class CapExceeded(KnobError):
+    """A request above one of the operator's caps; `status` is the HTTP status to answer with."""
+
+    def __init__(self, name: str, message: str, status: int = 400):
+        super().__init__(name, message)
+        self.status = status
+
+
+def check_cap(name: str, value: int) -> None:
+    """Refuse `value` above the operator's cap `name` (one line naming the cap and its variable)."""
+    cap = CAPS[name]
+    limit = cap.value()
+    if value > limit:
+        status = 413 if name == "body_bytes" else 400
+        raise CapExceeded(name, f"{name} {value} is above the operator's cap of {limit} {cap.what} (${cap.env})", status)
+
+
+def apply_client_policy(ctx, asked_pool: str | None):
+    """`ctx` as a client may run it: the pool it asked for (None: the operator's default) resolved
+    among the operator's named pools, knobs within caps. I/O: lists the pools directory."""
+    from dataclasses import replace
+
+    from routemoa.operator_pools import resolve_client_pool
+
+    for name in ("max_layers", "top_k", "max_tokens"):
+        check_cap(name, getattr(ctx, name))
+    try:
+        pool = resolve_client_pool(asked_pool)
+    except UserError as exc:
+        raise KnobError("pool", str(exc)) from None
+    return replace(ctx, pool=pool)
