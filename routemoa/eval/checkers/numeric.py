@@ -12,6 +12,7 @@ _MATH_SEGMENT = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]
 _TRAILING_WORDS = re.compile(r"(?<![\\A-Za-z])(?:\s*(?<!\\)\b[A-Za-z]{2,}\.?)+\s*$")
 _SPACING = re.compile(r"\\[,;:! ]|\\left|\\right|\\displaystyle|\{,\}")
 _INTEGER = re.compile(r"[-−]?\d+")
+_FIRST_CLAUSE = re.compile(r"(?<!\d)[.。;；](?!\d)|\s\(|（")
 _NUMBER = re.compile(r"(?<![\d.:])[-−]?\d+(?:,\d{3})*(?:\.\d+)?(?![\d:]|,\d)")
 
 
@@ -82,16 +83,19 @@ def _first_number(text: str) -> Fraction | None:
 
 
 def gsm8k_final_number(text: str) -> Fraction | None:
-    """The answer's final number: after its last `####`, in its last `\\boxed{}`, in its closing
-    statement (after its last `=`), else its last number. Times such as `5:00` are not numbers."""
+    """The answer's final number: after its last `####`, in its last `\\boxed{}`, in the first clause of
+    its closing statement (after an `=` there), else its last number. Times such as `5:00` are not numbers."""
     if "####" in text:
         return _first_number(text.rsplit("####", 1)[1])
     boxed = last_boxed(text)
     if boxed is not None:
         return _first_number(boxed.split("=")[-1])
     statement = final_statement(text)
-    if statement is not None and _first_number(statement) is not None:
-        return _first_number(statement.split("=")[-1]) or _first_number(statement)
+    if statement is not None:
+        head = _FIRST_CLAUSE.split(statement, 1)[0]  # "18. (Check: 9 × 2 = 18 ...)" -> "18"
+        for part in (head.split("=")[-1], head, statement):
+            if (found := _first_number(part)) is not None:
+                return found
     numbers = _NUMBER.findall(_clean_number_text(text))
     return Fraction(numbers[-1].replace(",", "")) if numbers else None
 
