@@ -27,6 +27,8 @@ class CallResult:
     usd: float
     seconds: float
     error: str | None
+    message_id: str | None = None
+    """Id of the reply message (the id its streamed tokens carried)."""
 
     def record(
         self, *, role: str, layer: int, model: str, answer: str | None = None,
@@ -70,14 +72,15 @@ def _one_line(exc: BaseException) -> str:
 
 
 async def call_model(
-    spec: ModelSpec, messages: list[BaseMessage], settings: CallSettings, *, stream_tokens: bool = False
+    spec: ModelSpec, messages: list[BaseMessage], settings: CallSettings, *, stream_tokens: bool = False, **options
 ) -> CallResult:
-    """Call `spec` once; a provider error or timeout becomes `CallResult.error`."""
+    """Call `spec` once; a provider error or timeout becomes `CallResult.error`.
+    `options` (e.g. `stop`, `response_format`) go to the provider with the call."""
     start = time.perf_counter()
     config = None if stream_tokens else {"tags": NO_STREAM_TAGS}
     try:
         model = chat_model(spec, settings)
-        reply = await asyncio.wait_for(model.ainvoke(messages, config=config), timeout=settings.timeout_s)
+        reply = await asyncio.wait_for(model.ainvoke(messages, config=config, **options), timeout=settings.timeout_s)
     except (asyncio.TimeoutError, TimeoutError):
         seconds = time.perf_counter() - start
         return CallResult("", 0, 0, 0.0, seconds, f"timeout after {settings.timeout_s:g}s")
@@ -91,4 +94,4 @@ async def call_model(
     output_tokens = int(usage.get("output_tokens") or _estimate_tokens(text))
     reported = (reply.response_metadata or {}).get("cost_usd")
     usd = float(reported) if reported is not None else spec.call_cost(input_tokens, output_tokens)
-    return CallResult(text, input_tokens, output_tokens, usd, seconds, None)
+    return CallResult(text, input_tokens, output_tokens, usd, seconds, None, reply.id)

@@ -8,9 +8,15 @@
     reply.response_metadata["bill"]        # dollars and seconds per model
     reply.response_metadata["trace"]       # models, scores and decision per layer
 
-The graph runs in this process (routemoa.runner.run_query); knobs are fields.
-Streaming yields the aggregator's tokens as they are written. A run in which
-every model failed raises `RouteMoAFailed`.
+Every field of `routemoa.context.Context` is a field of this model (None = the
+method's default), and a call keyword or `bind(...)` of the same name overrides
+it for that call: `stop`, `temperature`, `max_tokens`, `response_format`, or any
+other knob. System messages reach the agents and the aggregator.
+`with_structured_output(schema)` asks the aggregator for the schema and validates
+the reply. Tools are not supported (`bind_tools` says so). The graph runs in this
+process; streaming yields the aggregator's tokens as they are written
+(`routemoa.runner.stream_answer`). A run in which every model failed raises
+`RouteMoAFailed`.
 """
 
 from __future__ import annotations
@@ -18,17 +24,26 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from typing import Any, AsyncIterator, Iterator
+from dataclasses import fields
+from operator import itemgetter
+from typing import Any, AsyncIterator, Iterator, Optional, get_type_hints
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import Field
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
+from langchain_core.utils.function_calling import convert_to_json_schema
+from pydantic import BaseModel, Field, create_model
 
-from routemoa.context import Context
-from routemoa.runner import as_messages, run_query
+from routemoa.context import CONTEXT_FIELDS, Context
+from routemoa.runner import Finished, Token, stream_answer
 
-_DEFAULTS = Context.__dataclass_fields__
+SUPPORTED = (
+    "invoke/ainvoke/stream/astream/batch on text and message lists (system messages included), the call options "
+    "stop, temperature, max_tokens, response_format and every other RouteMoA knob (as keywords or via bind), "
+    "and with_structured_output(schema)"
+)
 
 
 class RouteMoAFailed(RuntimeError):
@@ -50,17 +65,21 @@ def _metadata(output: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class ChatRouteMoA(BaseChatModel):
-    """RouteMoA behind the LangChain chat-model interface; every field is a RouteMoA knob."""
+def _method_graph(method: str):
+    """The exported compiled graph of `method`."""
+    import importlib
 
-    pool: str | None = Field(default=None, description=_DEFAULTS["pool"].metadata["description"])
-    top_k: int = Field(default=_DEFAULTS["top_k"].default, description=_DEFAULTS["top_k"].metadata["description"])
-    max_layers: int = Field(default=_DEFAULTS["max_layers"].default, description=_DEFAULTS["max_layers"].metadata["description"])
-    threshold: float = Field(default=_DEFAULTS["threshold"].default, description=_DEFAULTS["threshold"].metadata["description"])
-    aggregator: str = Field(default=_DEFAULTS["aggregator"].default, description=_DEFAULTS["aggregator"].metadata["description"])
-    temperature: float = Field(default=_DEFAULTS["temperature"].default, description=_DEFAULTS["temperature"].metadata["description"])
-    max_tokens: int = Field(default=_DEFAULTS["max_tokens"].default, description=_DEFAULTS["max_tokens"].metadata["description"])
-    knobs: dict[str, Any] = Field(default_factory=dict, description="Any other routemoa.context.Context field, by name.")
+    from routemoa.methods import graph_paths
+
+    module, attribute = graph_paths()[method].split(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+class _ChatRouteMoA(BaseChatModel):
+    """RouteMoA behind the LangChain chat-model interface (the knob fields are added below)."""
+
+    method: str = Field(default="routemoa", description="The method whose graph runs: routemoa, moa, smoa, single or random_k.")
+    knobs: dict[str, Any] = Field(default_factory=dict, description="Knobs by name, as an alternative to the fields.")
 
     @property
     def _llm_type(self) -> str:
@@ -68,13 +87,22 @@ class ChatRouteMoA(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"context": self.context().__dict__}
+        return {"method": self.method, "context": self.context().explicit()}
 
-    def context(self) -> Context:
-        """The Context every call of this model runs with (ValueError on a bad knob)."""
-        names = ("pool", "top_k", "max_layers", "threshold", "aggregator", "temperature", "max_tokens")
-        named = {k: getattr(self, k) for k in names if getattr(self, k) is not None}
-        return Context.from_mapping("routemoa", {**named, **self.knobs})
+    def context(self, **overrides: Any) -> Context:
+        """The Context a call runs with: the fields set, `knobs`, then `overrides` (ValueError on a bad knob)."""
+        named = {name: getattr(self, name) for name in CONTEXT_FIELDS if getattr(self, name) is not None}
+        return Context.from_mapping(self.method, {**named, **self.knobs, **overrides})
+
+    def _call_context(self, stop: list[str] | None, options: dict[str, Any]) -> Context:
+        """The Context of one call: call keywords (and bound ones) override the fields."""
+        options = {k: v for k, v in options.items() if not k.startswith("ls_")}
+        unknown = [k for k in options if k not in CONTEXT_FIELDS]
+        if unknown:
+            raise ValueError(f"ChatRouteMoA does not support the call option '{unknown[0]}'; it supports {SUPPORTED}")
+        if stop:
+            options["stop"] = list(stop)
+        return self.context(**options)
 
     @staticmethod
     def _checked(output: dict[str, Any]) -> dict[str, Any]:
@@ -83,43 +111,86 @@ class ChatRouteMoA(BaseChatModel):
         return output
 
     async def _agenerate(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
-        output = self._checked(await run_query(messages, self.context()))
-        bill = output.get("bill") or {}
-        message = AIMessage(content=output.get("answer") or "", response_metadata=_metadata(output), usage_metadata=_usage(bill))
-        return ChatResult(generations=[ChatGeneration(message=message)], llm_output={"bill": bill})
+        pieces, last = [], None
+        async for chunk in self._astream(messages, stop, run_manager, **kwargs):
+            pieces.append(chunk.text)
+            last = chunk.message
+        message = AIMessage(content="".join(pieces), response_metadata=last.response_metadata, usage_metadata=last.usage_metadata)
+        return ChatResult(generations=[ChatGeneration(message=message)], llm_output={"bill": message.response_metadata["bill"]})
 
     def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
         return _run_sync(self._agenerate(messages, stop, **kwargs))
 
     async def _astream(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
-        from routemoa.graph import graph
-
-        final: dict[str, Any] = {}
-        sent: list[str] = []
-        stream = graph.astream({"messages": as_messages(messages)}, context=self.context(), stream_mode=["messages", "values"])
-        async for mode, data in stream:
-            if mode == "values":
-                final = data
-                continue
-            message, _meta = data
-            if isinstance(message, AIMessageChunk) and message.text:
-                sent.append(message.text)
-                chunk = ChatGenerationChunk(message=AIMessageChunk(content=message.text))
+        context = self._call_context(stop, kwargs)
+        async for item in stream_answer(messages, context, graph=_method_graph(self.method)):
+            if isinstance(item, Token):
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=item.text))
                 if run_manager:
-                    await run_manager.on_llm_new_token(message.text, chunk=chunk)
+                    await run_manager.on_llm_new_token(item.text, chunk=chunk)
                 yield chunk
-        output = self._checked(final)
-        answer, streamed = output.get("answer") or "", "".join(sent).strip()
-        rest = answer if not streamed else ("" if streamed == answer else f"\n\n{answer}")
-        yield ChatGenerationChunk(
-            message=AIMessageChunk(content=rest, response_metadata=_metadata(output), usage_metadata=_usage(output.get("bill") or {}))
-        )
+            elif isinstance(item, Finished):
+                output = self._checked(item.output)
+                yield ChatGenerationChunk(
+                    message=AIMessageChunk(content=item.rest, response_metadata=_metadata(output), usage_metadata=_usage(output.get("bill") or {}))
+                )
 
     def _stream(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         for chunk in _iterate_sync(self._astream(messages, stop, **kwargs)):
             if run_manager and chunk.message.content:
                 run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> Runnable:
+        """Not supported: RouteMoA's models answer; they do not call tools."""
+        raise NotImplementedError(
+            f"ChatRouteMoA cannot call tools; it supports {SUPPORTED}. To let a tool-calling agent use RouteMoA, "
+            "give it routemoa.as_tool(...)"
+        )
+
+    def with_structured_output(self, schema: Any, *, include_raw: bool = False, **kwargs: Any) -> Runnable:
+        """A runnable that returns `schema` (a pydantic class, a TypedDict or a JSON schema dict): the
+        aggregator is asked for it (response_format json_schema) and the reply is parsed and validated."""
+        if kwargs.get("method", "json_schema") != "json_schema" or kwargs.get("tools"):
+            raise ValueError(f"ChatRouteMoA.with_structured_output supports method='json_schema' only; it supports {SUPPORTED}")
+        is_model = isinstance(schema, type) and issubclass(schema, BaseModel)
+        json_schema = schema.model_json_schema() if is_model else convert_to_json_schema(schema)
+        name = json_schema.get("title") or "answer"
+        bound = self.bind(response_format={"type": "json_schema", "json_schema": {"name": name, "schema": json_schema}})
+        parser: Runnable = PydanticOutputParser(pydantic_object=schema) if is_model else JsonOutputParser() | RunnableLambda(_validator(json_schema))
+        if not include_raw:
+            return bound | parser
+        parsed = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
+        failed = RunnablePassthrough.assign(parsed=lambda _: None)
+        return RunnableMap(raw=bound) | parsed.with_fallbacks([failed], exception_key="parsing_error")
+
+
+def _validator(json_schema: dict[str, Any]):
+    """A function that returns a parsed JSON value if it matches `json_schema`, else raises ValueError."""
+    import jsonschema
+
+    check = jsonschema.validators.validator_for(json_schema)(json_schema)
+
+    def validate(value: Any) -> Any:
+        error = jsonschema.exceptions.best_match(check.iter_errors(value))
+        if error is not None:
+            raise ValueError(f"the answer does not match the schema: {error.message[:300]}")
+        return value
+
+    return validate
+
+
+def _knob_fields() -> dict[str, Any]:
+    """One optional field per Context knob, with its description (None: the method's default)."""
+    hints = get_type_hints(Context)
+    return {
+        f.name: (Optional[hints[f.name]], Field(default=None, description=f"{f.metadata['description']} (None: the method's default)"))
+        for f in fields(Context)
+    }
+
+
+ChatRouteMoA = create_model("ChatRouteMoA", __base__=_ChatRouteMoA, __module__=__name__, **_knob_fields())
+ChatRouteMoA.__doc__ = "RouteMoA behind the LangChain chat-model interface; every Context knob is a field (see the module docstring)."
 
 
 def _run_sync(coro):

@@ -100,6 +100,10 @@ class Context:
     max_tokens: int = _knob(512, "Maximum answer tokens per call (a model's own max_tokens in the pool may lower it).", minimum=1, maximum=131072)
     call_timeout_s: float = _knob(120.0, "Seconds before one model call is abandoned as timed out.", minimum=0.001, maximum=3600)
     max_usd: float = _knob(0.0, "Budget of the run in dollars: no layer or aggregation starts whose expected cost would pass it (0 = no budget).", minimum=0)
+    response_format: dict[str, Any] | None = _knob(
+        None, 'Format of the final answer, passed to the aggregator as OpenAI\'s response_format: {"type": "json_object"} or {"type": "json_schema", "json_schema": {"name": ..., "schema": {...}}} (None = text).'
+    )
+    stop: list[str] = _knob([], "Up to 4 stop sequences: the final answer ends before the first one (agents are not cut).")
 
     def __post_init__(self) -> None:
         for name, message in self.problems():
@@ -111,7 +115,7 @@ class Context:
             value = getattr(self, f.name)
             kind = _KINDS.get(str(f.type), "any")
             if not _type_ok(kind, value):
-                yield f.name, f"{f.name} must be {kind if kind.startswith('one of') else 'of type ' + kind}, got {value!r}"
+                yield f.name, f"{f.name} must be {kind if ' ' in kind else 'of type ' + kind}, got {value!r}"
                 return
             extra = f.metadata.get("json_schema_extra", {})
             low, high = extra.get("minimum"), extra.get("maximum")
@@ -120,6 +124,8 @@ class Context:
                 yield f.name, f"{f.name} must be {bounds}, got {value}"
         if self.selection == "single" and not self.model:
             yield "model", "selection 'single' needs the field 'model'"
+        if self.response_format is not None and (problem := _format_problem(self.response_format)):
+            yield "response_format", problem
         for name, size in _WEIGHT_SIZES.items():
             weights = getattr(self, name)
             if len(weights) != size or any(w < 0 for w in weights) or sum(weights) <= 0:
@@ -178,7 +184,22 @@ _WEIGHT_SIZES = {
     "weights_previous_only": 3,
 }
 
-_KINDS = {"int": "int", "float": "float", "bool": "bool", "str": "str", "list[float]": "list[float]", "Selection": "one of " + ", ".join(SELECTIONS)}
+_KINDS = {
+    "int": "int", "float": "float", "bool": "bool", "str": "str", "list[float]": "list[float]",
+    "list[str]": "a list of at most 4 non-empty strings", "dict[str, Any] | None": "an object or null",
+    "Selection": "one of " + ", ".join(SELECTIONS),
+}
+
+
+def _format_problem(value: dict[str, Any]) -> str | None:
+    """Why `value` is not an OpenAI response_format RouteMoA can pass on, or None."""
+    kind = value.get("type")
+    if kind not in ("text", "json_object", "json_schema"):
+        return f"response_format.type must be text, json_object or json_schema, got {str(kind)[:40]!r}"
+    spec = value.get("json_schema")
+    if kind == "json_schema" and not (isinstance(spec, dict) and isinstance(spec.get("name"), str) and isinstance(spec.get("schema"), dict)):
+        return "response_format json_schema needs 'json_schema': {'name': str, 'schema': {...}}"
+    return None
 
 
 def _type_ok(kind: str, value: Any) -> bool:
@@ -196,6 +217,10 @@ def _type_ok(kind: str, value: Any) -> bool:
         return isinstance(value, list) and len(value) <= 16 and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value
         )
+    if kind.startswith("a list of"):
+        return isinstance(value, list) and len(value) <= 4 and all(isinstance(v, str) and v for v in value)
+    if kind == "an object or null":
+        return value is None or isinstance(value, dict)
     if kind.startswith("one of"):
         return value in SELECTIONS
     return True

@@ -62,6 +62,13 @@ verbatim; answer the user directly.
 Candidate responses:
 {references}"""
 
+ANSWER_FORMAT_SCHEMA = """Reply with ONLY a JSON value, no other text, that matches this JSON schema:
+{schema}"""
+"""Appended to the aggregator's instructions when the caller asked for structured output (response_format json_schema)."""
+
+ANSWER_FORMAT_JSON = "Reply with ONLY a JSON object, no other text."
+"""Appended to the aggregator's instructions for response_format json_object."""
+
 GRADE_EQUIVALENCE = """You are grading an answer against the reference answer(s) of a benchmark question.
 
 Question:

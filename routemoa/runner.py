@@ -1,19 +1,92 @@
-"""Run the graph from Python: one call in, the final output out, layer events on the side."""
+"""Run the graph from Python: one call in, the final output out, answer tokens and layer events on the side.
+
+`stream_answer` is the one streaming adapter: the OpenAI endpoint and
+`ChatRouteMoA` both show what it yields, with one fallback rule
+(`remaining_text`) for an answer that differs from the tokens already streamed.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Callable, Sequence
 
-from langchain_core.messages import AnyMessage, HumanMessage
+from langchain_core.messages import AIMessageChunk, AnyMessage, HumanMessage
 
 from routemoa.context import Context
 
 EventHandler = Callable[[dict[str, Any]], None]
 
+FALLBACK_NOTE = "\n\n[aggregation failed; best single answer:]\n\n"
+"""Sent after streamed tokens when the aggregation broke off midway and the best single answer replaced it."""
+
+
+@dataclass(frozen=True)
+class Token:
+    """A piece of the final answer, as the aggregator writes it."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The end of a run: its output state and the text still to show after the tokens."""
+
+    output: dict[str, Any]
+    rest: str
+    """What follows the streamed tokens so that the reader ends up with the answer (see `remaining_text`)."""
+
 
 def as_messages(query: str | Sequence[AnyMessage]) -> list[AnyMessage]:
     """A question string becomes one human message; a message list passes through."""
     return [HumanMessage(content=query)] if isinstance(query, str) else list(query)
+
+
+def remaining_text(streamed: str, answer: str) -> str:
+    """The one fallback rule. Nothing streamed (one model answered, no aggregation): the whole
+    answer. The streamed tokens are the answer: nothing. Else the aggregation broke off after
+    some tokens and the best single answer replaced it: a note, then that answer."""
+    sent = streamed.strip()
+    if not sent:
+        return answer
+    if sent == answer.strip():
+        return ""
+    return FALLBACK_NOTE + answer
+
+
+def _default_graph():
+    from routemoa.graph import graph
+
+    return graph
+
+
+async def stream_answer(
+    query: str | Sequence[AnyMessage],
+    context: Any = None,
+    *,
+    graph=None,
+    config: dict[str, Any] | None = None,
+    on_event: EventHandler | None = None,
+) -> AsyncIterator[Token | Finished]:
+    """Run the graph: a `Token` per streamed answer token, then one `Finished`.
+
+    Calls tagged "nostream" (the agents) never reach `messages` mode; what does is the
+    aggregator writing the answer. `on_event` gets the per-layer custom events.
+    """
+    graph = graph if graph is not None else _default_graph()
+    streamed: list[str] = []
+    final: dict[str, Any] = {}
+    stream = graph.astream({"messages": as_messages(query)}, config=config, context=context, stream_mode=["messages", "custom", "values"])
+    async for mode, data in stream:
+        if mode == "messages":
+            message, _meta = data
+            if isinstance(message, AIMessageChunk) and message.text:
+                streamed.append(message.text)
+                yield Token(message.text)
+        elif mode == "custom" and on_event:
+            on_event(data)
+        elif mode == "values":
+            final = data
+    yield Finished(final, remaining_text("".join(streamed), final.get("answer") or ""))
 
 
 async def run_query(
@@ -31,22 +104,9 @@ async def run_query(
     graph's method runs with its own defaults. `on_event` receives the per-layer
     custom events (layer_start, layer_done) as they happen.
     """
-    if graph is None:
-        from routemoa.graph import graph as default_graph
-
-        graph = default_graph
     config = {"configurable": {"thread_id": thread_id}} if thread_id else None
     final: dict[str, Any] = {}
-    stream = graph.astream(
-        {"messages": as_messages(query)},
-        config=config,
-        context=context,
-        stream_mode=["custom", "values"],
-    )
-    async for mode, chunk in stream:
-        if mode == "custom" and on_event:
-            on_event(chunk)
-        elif mode == "values":
-            final = chunk
+    async for item in stream_answer(query, context, graph=graph, config=config, on_event=on_event):
+        if isinstance(item, Finished):
+            final = item.output
     return final
-

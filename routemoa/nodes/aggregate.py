@@ -7,6 +7,7 @@ import time
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from routemoa import prompts
+from routemoa.answer_format import aggregator_options, cut_at_stop, format_instruction
 from routemoa.assessment import layer_records
 from routemoa.billing import build_bill
 from routemoa.calls import call_model, settings_for
@@ -38,7 +39,10 @@ def _aggregator_name(state: State, ctx: Context) -> str:
     return max(answered, key=lambda m: state["fused"][m])
 
 
-def _finish(state: State, answer: str, aggregation: dict, records: list[AgentRecord], error: str | None) -> dict:
+def _finish(
+    state: State, answer: str, aggregation: dict, records: list[AgentRecord], error: str | None, message_id: str | None = None
+) -> dict:
+    """The run's output; the answer message keeps the id its streamed tokens had and carries the bill's usage."""
     trace = [dict(entry) for entry in state.get("trace", [])]
     if trace:
         trace[-1]["aggregation"] = aggregation
@@ -50,8 +54,14 @@ def _finish(state: State, answer: str, aggregation: dict, records: list[AgentRec
         "bill": bill,
         "trace": trace,
         "records": records,
-        "messages": [AIMessage(content=text, name="routemoa")],
+        "messages": [AIMessage(content=text, name="routemoa", id=message_id, usage_metadata=_usage(bill))],
     }
+
+
+def _usage(bill: dict) -> dict[str, int]:
+    """LangChain usage metadata from the bill: every call of the run."""
+    return {"input_tokens": bill["input_tokens"], "output_tokens": bill["output_tokens"],
+            "total_tokens": bill["input_tokens"] + bill["output_tokens"]}
 
 
 async def aggregate(state: State, runtime: Runtime[Context]) -> dict:
@@ -62,16 +72,19 @@ async def aggregate(state: State, runtime: Runtime[Context]) -> dict:
         failures = "; ".join(f"{r['model']}: {r['error']}" for r in state["records"]) or "no model was selected"
         return _finish(state, "", {"model": None, "fallback": False}, [], f"every model failed ({failures})")
     best = answers[0]
-    if len(answers) == 1:
-        return _finish(state, best["answer"], {"model": None, "reason": f"single answer from {best['model']}"}, [], None)
+    if len(answers) == 1 and format_instruction(ctx.response_format) is None:  # a JSON format needs the aggregator
+        return _finish(state, cut_at_stop(best["answer"], ctx.stop), {"model": None, "reason": f"single answer from {best['model']}"}, [], None)
     spec = load_pool(ctx.pool).get(_aggregator_name(state, ctx))
     system = prompts.AGGREGATE_SYSTEM.format(references=references([r["answer"] for r in answers]))
+    if instruction := format_instruction(ctx.response_format):
+        system = f"{system}\n\n{instruction}"
     history = history_before_query(state["messages"])
     messages = [SystemMessage(content=system), *history, HumanMessage(content=state["question"])]
-    result = await call_model(spec, messages, settings_for(spec, ctx, ctx.temperature / 2), stream_tokens=True)
+    result = await call_model(spec, messages, settings_for(spec, ctx, ctx.temperature / 2), stream_tokens=True,
+                              **aggregator_options(spec, ctx.response_format, ctx.stop))
     record = result.record(role="aggregator", layer=state["layer"], model=spec.name)
     if record["error"]:
         aggregation = {"model": spec.name, "fallback": True, "reason": f"aggregator failed ({record['error']}); returned {best['model']}'s answer"}
-        return _finish(state, best["answer"], aggregation, [record], None)
+        return _finish(state, cut_at_stop(best["answer"], ctx.stop), aggregation, [record], None)
     aggregation = {"model": spec.name, "fallback": False, "inputs": [r["model"] for r in answers]}
-    return _finish(state, record["answer"], aggregation, [record], None)
+    return _finish(state, record["answer"], aggregation, [record], None, result.message_id)

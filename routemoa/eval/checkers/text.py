@@ -70,21 +70,16 @@ def final_statement(text: str) -> str | None:
 
 
 def final_answer_candidates(text: str) -> list[str]:
-    """Where the answer's final answer may be, most explicit first: boxed, closing statement,
-    the last bold phrase, the last line of a multi-line answer, and the whole answer."""
-    candidates = [last_boxed(text), final_statement(text)]
+    """Where the answer's final answer is, most explicit first. An answer that states it explicitly
+    (the last `\\boxed{}`, a closing "answer is …" statement) is held to that; otherwise the last bold
+    phrase, the last line of a multi-line answer, and the whole answer are candidates."""
+    explicit = [c for c in (last_boxed(text), final_statement(text)) if c is not None and strip_wrapping(c)]
+    if explicit:
+        return explicit
     bolds = [b for b in _BOLD.findall(text) if not b.rstrip().endswith((":", "："))]
-    candidates.append(bolds[-1] if bolds else None)
     lines = [line for line in text.splitlines() if line.strip()]
-    if len(lines) > 1:
-        candidates.append(lines[-1])
-    candidates.append(text)
-    seen, out = set(), []
-    for candidate in candidates:
-        if candidate is not None and strip_wrapping(candidate) and candidate not in seen:
-            seen.add(candidate)
-            out.append(candidate)
-    return out
+    candidates = bolds[-1:] + (lines[-1:] if len(lines) > 1 else []) + [text]
+    return [c for i, c in enumerate(candidates) if strip_wrapping(c) and c not in candidates[:i]]
 
 
 def references(item: dict) -> list[str]:

@@ -1,0 +1,132 @@
+"""A real OpenAI-compatible chat server on 127.0.0.1 for tests (uvicorn in a thread).
+
+    with StubOpenAI() as stub:                 # or the `stub_openai` fixture
+        pool = stub.write_pool(tmp_path / "pool.yaml", ["alpha", "beta"])
+        ...                                    # run RouteMoA on the pool
+        stub.requests                          # every request body seen, in order
+
+Replies: a prompt that asks for `self_score` gets the agent JSON
+`{"answer": "<model> says 4", "self_score": 0.9}` (+ peer scores when asked);
+any other prompt (the aggregator) gets "4, aggregated by <model>". A request with
+`response_format` of type json_schema gets `stub.structured` (a dict) as JSON.
+`stub.replies[model] = fn(body) -> str` overrides a model's reply. Model `broken`
+answers 500. `stream: true` is answered with server-sent events, word by word,
+with a usage chunk when `stream_options.include_usage` is set.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import uvicorn
+import yaml
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+PROMPT_TOKENS, COMPLETION_TOKENS = 120, 30
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class StubOpenAI:
+    """The server; start with `with` (or `start()` / `stop()`)."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.replies: dict[str, Callable[[dict], str]] = {}
+        self.structured: dict[str, Any] = {"answer": "4", "confidence": 0.9}
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        app = Starlette(routes=[Route("/v1/chat/completions", self._completions, methods=["POST"])])
+        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error"))
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def start(self) -> "StubOpenAI":
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("stub OpenAI server did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> "StubOpenAI":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def bodies(self, model: str) -> list[dict[str, Any]]:
+        """The request bodies sent to `model`."""
+        return [b for b in self.requests if b.get("model") == model]
+
+    def write_pool(self, path: Path, names: list[str], **fields: Any) -> str:
+        """A pool file whose models are served by this stub; `fields` are added to every model."""
+        models = [
+            {"name": n, "provider": "openai", "base_url": self.url, "model": n, "input_price": 1.0, "output_price": 2.0,
+             "description": f"stub model {n}", **fields}
+            for n in names
+        ]
+        Path(path).write_text(yaml.safe_dump({"models": models}, sort_keys=False))
+        return str(path)
+
+    def _text(self, body: dict[str, Any]) -> str:
+        model = body["model"]
+        if model in self.replies:
+            return self.replies[model](body)
+        fmt = body.get("response_format") or {}
+        if fmt.get("type") in ("json_schema", "json_object"):
+            return json.dumps(self.structured)
+        prompt = str(body["messages"][-1].get("content"))
+        if "self_score" in prompt:
+            reply: dict[str, Any] = {"answer": f"{model} says 4", "self_score": 0.9}
+            if "peer_scores" in prompt:
+                reply["peer_scores"] = [0.8] * prompt.count("ANSWER_")
+            return json.dumps(reply)
+        return f"4, aggregated by {model}"
+
+    async def _completions(self, request: Request) -> Response:
+        body = await request.json()
+        self.requests.append(body)
+        if body.get("model") == "broken":
+            return JSONResponse({"error": {"message": "upstream exploded", "type": "server_error"}}, status_code=500)
+        text = self._text(body)
+        usage = {"prompt_tokens": PROMPT_TOKENS, "completion_tokens": COMPLETION_TOKENS, "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS}
+        base = {"id": "cmpl-stub", "created": int(time.time()), "model": body["model"]}
+        if not body.get("stream"):
+            choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            return JSONResponse({**base, "object": "chat.completion", "choices": [choice], "usage": usage})
+        with_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+
+        async def events():
+            words = text.split(" ")
+            for i, word in enumerate(words):
+                delta = {"content": word if i == 0 else " " + word}
+                if i == 0:
+                    delta["role"] = "assistant"
+                yield _sse({**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+            yield _sse({**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+            if with_usage:
+                yield _sse({**base, "object": "chat.completion.chunk", "choices": [], "usage": usage})
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+
+def _sse(payload: dict[str, Any]) -> str:
+    return f"data: {json.dumps(payload)}\n\n"
