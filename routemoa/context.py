@@ -229,10 +229,15 @@ def _type_ok(kind: str, value: Any) -> bool:
 CONTEXT_FIELDS = [f.name for f in fields(Context)]
 
 
+CHECKED = "_client_policy_applied"
+"""Attribute `limits.apply_client_policy` sets on the Context it returns (not a knob)."""
+
+
 def client_mode(value: Any) -> bool:
-    """Whether a run's context came from a server's client (a mapping inside a server process);
-    a Context object comes from trusted Python code (the CLI, the Python API, the HTTP app after it checked the request)."""
-    if isinstance(value, Context):
+    """Whether a run's context must pass the operator's policy: inside a server process every
+    context does (a LangGraph API client's mapping arrives as a Context built from it) except one
+    the policy already checked (the OpenAI app's); outside a server (CLI, Python API) none does."""
+    if getattr(value, CHECKED, False):
         return False
     from routemoa.operator_pools import is_server_process
 

@@ -66,16 +66,23 @@ def check_cap(name: str, value: int) -> None:
 
 
 def apply_client_policy(ctx, asked_pool: str | None):
-    """`ctx` as a client may run it: the pool it asked for (None: the operator's default) resolved
-    among the operator's named pools, knobs within caps. I/O: lists the pools directory."""
+    """`ctx` as a client may run it: the pool it asked for (None, or the operator's own default
+    value that a Context built from a client's mapping carries: the default) resolved among the
+    operator's named pools, knobs within caps; marked as checked (`context.CHECKED`).
+    I/O: lists the pools directory."""
     from dataclasses import replace
 
-    from routemoa.operator_pools import resolve_client_pool
+    from routemoa.context import CHECKED
+    from routemoa.operator_pools import default_pool_value, resolve_client_pool
 
     for name in ("max_layers", "top_k", "max_tokens"):
         check_cap(name, getattr(ctx, name))
+    if asked_pool == default_pool_value():
+        asked_pool = None
     try:
         pool = resolve_client_pool(asked_pool)
     except UserError as exc:
         raise KnobError("pool", str(exc)) from None
-    return replace(ctx, pool=pool)
+    checked = replace(ctx, pool=pool)
+    object.__setattr__(checked, CHECKED, True)
+    return checked

@@ -9,6 +9,11 @@ checkpoint: an OpenAI client sends the whole conversation every time). With
 `stream: true` the aggregator's tokens are sent as they are generated; the
 response waits for the first token so that a run in which every model failed
 still gets a proper 5xx instead of a broken stream.
+
+Requests are untrusted: the body is read up to the operator's size cap (413 at
+once when Content-Length is above it), must be UTF-8 JSON (400 otherwise, at any
+nesting depth), and a client that disconnects cancels its run, streaming or
+not, so that no model call starts after it left.
 """
 
 from __future__ import annotations
@@ -18,13 +23,14 @@ import json
 import logging
 from typing import Any, AsyncIterator
 
+from langchain_core.messages import AIMessageChunk
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from routemoa.errors import UserError
-from routemoa.runner import Finished, Token, stream_answer
+from routemoa.limits import CapExceeded, check_cap
 from routemoa.server import openai_api as api
 from routemoa.server.methods import load_method, method_names
 
@@ -42,7 +48,8 @@ def _failure(exc: BaseException) -> api.APIError:
     if isinstance(exc, UserError):
         return api.bad_request(str(exc))
     log.exception("chat completion failed")
-    return api.APIError(500, f"RouteMoA failed: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}", type="server_error")
+    # The details (paths, provider texts) stay in the server's log.
+    return api.APIError(500, f"RouteMoA failed: {type(exc).__name__} (the server's log has the details)", type="server_error")
 
 
 def _model(name: str) -> dict[str, Any]:
@@ -62,14 +69,29 @@ async def get_model(request: Request) -> Response:
     return JSONResponse(_model(name))
 
 
+async def _run_events(graph, req: api.ChatRequest) -> AsyncIterator[tuple[str, Any]]:
+    """("delta", text) for each streamed answer token, then ("final", output)."""
+    final: dict[str, Any] = {}
+    stream = graph.astream({"messages": req.messages}, context=req.context, stream_mode=["messages", "values"])
+    async for mode, data in stream:
+        if mode == "messages":
+            message, _meta = data
+            # Calls tagged "nostream" (agents) never reach this mode; what does is the answer being written.
+            if isinstance(message, AIMessageChunk) and message.text:
+                yield "delta", message.text
+        elif mode == "values":
+            final = data
+    yield "final", final
+
+
 def _sse(payload: Any) -> str:
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
-async def _stream_body(req: api.ChatRequest, first: Token | Finished, rest: AsyncIterator[Token | Finished]) -> AsyncIterator[str]:
-    """Server-sent events of `stream_answer`'s tokens, the remaining text, the summary and usage."""
+async def _stream_body(req: api.ChatRequest, first: tuple[str, Any], rest: AsyncIterator[tuple[str, Any]]) -> AsyncIterator[str]:
     completion_id = api.new_id()
     yield _sse(api.chunk(completion_id, req.method, {"role": "assistant", "content": ""}))
+    streamed: list[str] = []
 
     async def events():
         yield first
@@ -77,51 +99,141 @@ async def _stream_body(req: api.ChatRequest, first: Token | Finished, rest: Asyn
             yield event
 
     try:
-        async for item in events():
-            if isinstance(item, Token):
-                yield _sse(api.chunk(completion_id, req.method, {"content": item.text}))
+        async for kind, data in events():
+            if kind == "delta":
+                streamed.append(data)
+                yield _sse(api.chunk(completion_id, req.method, {"content": data}))
                 continue
-            if item.output.get("error"):
-                yield _sse(api.run_failed(item.output).body())
+            if data.get("error"):
+                yield _sse(api.run_failed(data).body())
                 break
-            if item.rest:
-                yield _sse(api.chunk(completion_id, req.method, {"content": item.rest}))
-            summary = {api.KNOBS_FIELD: api.summary(item.output)}
+            answer, sent = data.get("answer") or "", "".join(streamed).strip()
+            if not sent:
+                yield _sse(api.chunk(completion_id, req.method, {"content": answer}))
+            elif sent != answer:  # the streamed aggregation failed midway; the fallback answer follows
+                yield _sse(api.chunk(completion_id, req.method, {"content": f"\n\n[aggregation failed; best single answer:]\n\n{answer}"}))
+            summary = {api.KNOBS_FIELD: api.summary(data)}
             yield _sse(api.chunk(completion_id, req.method, {}, "stop", **summary))
             if req.include_usage:
-                yield _sse(api.chunk(completion_id, req.method, None, usage=api.usage(item.output.get("bill") or {}), **summary))
+                yield _sse(api.chunk(completion_id, req.method, None, usage=api.usage(data.get("bill") or {}), **summary))
     except Exception as exc:  # mid-stream: the status line is gone, send an error event
         yield _sse(_failure(exc).body())
     yield "data: [DONE]\n\n"
 
 
+class ClientGone(Exception):
+    """The client disconnected before its answer was ready; its run was cancelled."""
+
+
+async def _read_body(request: Request) -> bytes:
+    """The request body, refused (413) above the operator's cap: at once when Content-Length says
+    so, else as soon as the bytes read pass it (the rest is never read)."""
+    declared = request.headers.get("content-length")
+    try:
+        if declared is not None:
+            if not declared.isdigit():
+                raise api.bad_request("the Content-Length header is not a number")
+            check_cap("body_bytes", int(declared))
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            check_cap("body_bytes", size)
+            chunks.append(chunk)
+    except CapExceeded as exc:
+        raise api.APIError(exc.status, str(exc), code="cap_exceeded") from None
+    return b"".join(chunks)
+
+
+def _parse(raw: bytes, methods: list[str]) -> api.ChatRequest:
+    """UTF-8 JSON -> a validated request (reads the operator's pools: run it in a thread)."""
+    try:
+        body = json.loads(raw.decode("utf-8") or "null")
+    except UnicodeDecodeError as exc:
+        raise api.bad_request(f"the request body is not UTF-8: byte {exc.start} cannot be decoded", code="invalid_json") from None
+    except RecursionError:
+        raise api.bad_request("the request body is not valid JSON: nested too deeply", code="invalid_json") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer literal too long to convert
+        raise api.bad_request(f"the request body is not valid JSON: {str(exc)[:200]}", code="invalid_json") from None
+    return api.parse_request(body, methods)
+
+
+async def _until_disconnect(request: Request) -> None:
+    """Return when the client disconnects (the body has been read: nothing else arrives before)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _unless_gone(request: Request, work) -> Any:
+    """Await `work` (a coroutine); cancel it and raise ClientGone if the client disconnects first."""
+    task = asyncio.ensure_future(work)
+    watcher = asyncio.ensure_future(_until_disconnect(request))
+    try:
+        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            raise ClientGone()
+    return task.result()
+
+
+async def _pump(body: AsyncIterator[str], queue: asyncio.Queue) -> None:
+    """Run the stream `body` into `queue` (None at the end). Cancelling this task cancels the run
+    where it awaits (the queue never blocks), so the graph's own cleanup runs at once."""
+    try:
+        async for piece in body:
+            queue.put_nowait(piece)
+    finally:
+        queue.put_nowait(None)
+
+
+async def _drain(queue: asyncio.Queue) -> AsyncIterator[str]:
+    while (piece := await queue.get()) is not None:
+        yield piece
+
+
+class _RunStream(StreamingResponse):
+    """Server-sent events of a run; when the response ends (finished, or the client disconnected,
+    which Starlette notices while streaming) the run's task is cancelled."""
+
+    def __init__(self, body: AsyncIterator[str]):
+        queue: asyncio.Queue = asyncio.Queue()
+        self.run = asyncio.create_task(_pump(body, queue))
+        super().__init__(_drain(queue), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if not self.run.done():
+                log.info("client disconnected from a streamed chat completion; run cancelled")
+                self.run.cancel()
+                await asyncio.gather(self.run, return_exceptions=True)
+
+
 async def chat_completions(request: Request) -> Response:
     """Answer a chat with the requested method; `stream: true` sends server-sent events."""
     try:
-        raw = await request.body()
-        try:
-            body = json.loads(raw or b"null")
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise api.bad_request(f"the request body is not valid JSON: {exc}", code="invalid_json") from None
+        raw = await _read_body(request)
         # File reads and imports stay off the event loop (the dev server flags blocking calls).
-        req = await asyncio.to_thread(api.parse_request, body, await asyncio.to_thread(method_names))
+        req = await asyncio.to_thread(_parse, raw, await asyncio.to_thread(method_names))
         graph = await asyncio.to_thread(load_method, req.method)
         if not req.stream:
-            output = await graph.ainvoke({"messages": req.messages}, context=req.context)
+            output = await _unless_gone(request, graph.ainvoke({"messages": req.messages}, context=req.context))
             if output.get("error"):
                 raise api.run_failed(output)
             return JSONResponse(api.completion(req.method, output))
-        events = stream_answer(req.messages, req.context, graph=graph)
-        first = await anext(events)
-        if isinstance(first, Finished) and first.output.get("error"):
-            raise api.run_failed(first.output)
+        events = _run_events(graph, req)
+        first = await _unless_gone(request, anext(events))
+        if first[0] == "final" and first[1].get("error"):
+            raise api.run_failed(first[1])
+    except ClientGone:
+        log.info("client disconnected before its chat completion was ready; run cancelled")
+        return Response(status_code=499)  # nobody reads it
     except Exception as exc:
         return _error(_failure(exc))
-    return StreamingResponse(
-        _stream_body(req, first, events),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return _RunStream(_stream_body(req, first, events))
 
 
 routes = [

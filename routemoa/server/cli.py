@@ -3,8 +3,10 @@
 It runs `langgraph dev` (from `langgraph-cli[inmem]`) on the project's
 langgraph.json — the one of a source checkout, or one generated with module
 paths when the package is installed without its checkout — offline: no
-browser, no analytics, no version check, no LangSmith tracing. `--pool` sets
-the default pool ($ROUTEMOA_POOL) of every run whose context names none.
+browser, no analytics, no version check, no LangSmith tracing. `--pools DIR`
+($ROUTEMOA_POOLS) is the directory of pools clients may name (NAME.yaml),
+`--pool` the default pool ($ROUTEMOA_POOL) of every run whose context names
+none, and `--cap-*` the operator's caps on work per request ($ROUTEMOA_CAP_*).
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from routemoa.context import POOL_ENV
 from routemoa.errors import UserError
+from routemoa.limits import CAPS
 from routemoa.methods import graph_paths
+from routemoa.operator_pools import POOL_ENV, POOLS_DIR_ENV, SERVER_ENV, check_operator_config, is_pool_name
+from routemoa.pool import EMBEDDED_POOL
 from routemoa.server.methods import shipped_config
 
 OFFLINE_ENV = {
@@ -52,23 +56,44 @@ def serve_command(args: argparse.Namespace, config: Path) -> list[str]:
 
 
 def serve_env(args: argparse.Namespace) -> dict[str, str]:
-    """The server's environment: ours plus the offline switches, and the default pool."""
-    env = {**os.environ, **OFFLINE_ENV}
+    """The server's environment: ours plus the offline switches, ROUTEMOA_SERVER=1, the pools
+    directory and default pool (absolute: the server runs in another directory) and the caps."""
+    env = {**os.environ, **OFFLINE_ENV, SERVER_ENV: "1"}
+    if args.pools:
+        env[POOLS_DIR_ENV] = args.pools
+    if env.get(POOLS_DIR_ENV):
+        env[POOLS_DIR_ENV] = os.path.abspath(env[POOLS_DIR_ENV])
     if args.pool:
         env[POOL_ENV] = args.pool
+    default = env.get(POOL_ENV)
+    if default and not _is_named_pool(default, env.get(POOLS_DIR_ENV)):
+        env[POOL_ENV] = os.path.abspath(default)  # a path the operator chose
+    for name, cap in CAPS.items():
+        value = getattr(args, f"cap_{name}", None)
+        if value is not None:
+            env[cap.env] = str(value)
     return env
+
+
+def _is_named_pool(value: str, pools: str | None) -> bool:
+    """Whether the default pool `value` is `embedded` or a NAME of the pools directory (else a path)."""
+    if value == EMBEDDED_POOL:
+        return True
+    return bool(pools) and is_pool_name(value) and os.path.isfile(os.path.join(pools, value + ".yaml"))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the server in the foreground until it stops (Ctrl-C)."""
     if importlib.util.find_spec("langgraph_api") is None:
         raise UserError('`routemoa serve` needs the LangGraph dev server: pip install "langgraph-cli[inmem]"')
-    if args.pool and args.pool != "embedded":
-        # Only existence is checked here: provider kinds registered inside the server
-        # (plugins, tests) are unknown to this process; the server validates each request.
-        if not Path(args.pool).is_file():
-            raise UserError(f"{args.pool}: no such pool file")
-        args.pool = str(Path(args.pool).resolve())
+    env = serve_env(args)
+    # Only the configuration is checked here, not the pools' contents: provider kinds registered
+    # inside the server (plugins, tests) are unknown to this process; the server checks each request.
+    os.environ.update(env)  # this process only checks the configuration, then waits for the server
+    for cap in CAPS.values():
+        cap.value()
+    names = check_operator_config()
+    print(f"routemoa serve: clients may name the pools {', '.join(names) or '(none)'}; default {env.get(POOL_ENV) or EMBEDDED_POOL}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="routemoa-serve-") as tmp:
         config = Path(args.config).resolve() if args.config else shipped_config()
         if config is None:
@@ -76,7 +101,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
             config.write_text(json.dumps(INSTALLED_CONFIG))
         if not config.is_file():
             raise UserError(f"{config}: no such langgraph.json")
-        return subprocess.call(serve_command(args, config), cwd=config.parent, env=serve_env(args))
+        return subprocess.call(serve_command(args, config), cwd=config.parent, env=env)
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a positive integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -88,7 +124,10 @@ def register(subparsers) -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=2024, help="port (default: 2024)")
-    serve.add_argument("--pool", help="default pool YAML of runs that name none (default: embedded)")
+    serve.add_argument("--pools", metavar="DIR", help=f"directory of the pools clients may name: NAME.yaml is pool NAME (${POOLS_DIR_ENV})")
+    serve.add_argument("--pool", help=f"default pool of runs that name none: a NAME of --pools, a YAML file or 'embedded' (${POOL_ENV}; default: embedded)")
+    for name, cap in CAPS.items():
+        serve.add_argument(f"--cap-{name.replace('_', '-')}", type=_positive, metavar="N", help=f"most {cap.what} a client may ask for (${cap.env}; default {cap.default})")
     serve.add_argument("--config", help="langgraph.json to serve (default: the project's)")
     serve.add_argument("--reload", action="store_true", help="restart when source files change")
     serve.set_defaults(handler=cmd_serve)

@@ -1,17 +1,23 @@
 """The OpenAI chat-completions contract: validate a request, shape responses, chunks and errors.
 
-Pure functions, no I/O: `app.py` wires them to HTTP and to the graph.
+`app.py` wires them to HTTP and to the graph; `parse_request` lists and loads the
+operator's pools (call it off the event loop), the rest are pure functions.
 
 A request names a RouteMoA method in `model` (a graph of langgraph.json) and may
 carry RouteMoA knobs (fields of `routemoa.context.Context`) in an extra body
-field `routemoa`, e.g. `{"routemoa": {"max_layers": 1, "pool": "pools/api.yaml"}}`.
+field `routemoa`, e.g. `{"routemoa": {"max_layers": 1, "pool": "api"}}`.
 The standard `temperature` and `max_tokens` (or `max_completion_tokens`) set the
 knobs of the same name. Responses carry the usual `usage` (from the bill) and
 an extra field `routemoa` with the routing summary.
+
+Requests are a client's: the pool is one of the operator's pool *names*, knobs
+and the request's size are within the operator's caps (routemoa/limits.py),
+every string is valid Unicode; anything else is a 4xx naming the field.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -20,11 +26,13 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from routemoa.context import Context, KnobError
+from routemoa.limits import CapExceeded, check_cap
 from routemoa.methods import METHODS
 
 KNOBS_FIELD = "routemoa"
 """Extra request/response field: RouteMoA knobs in, routing summary out."""
-"""Default pool of OpenAI-endpoint requests that name none (set by `routemoa serve --pool`)."""
+
+log = logging.getLogger(__name__)
 
 _ROLES = {"system": SystemMessage, "developer": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
 
@@ -72,10 +80,47 @@ def _text(content: Any, where: str) -> str:
     raise bad_request(f"{where}: content must be a string or a list of text parts", param=where)
 
 
+def cap_error(exc: CapExceeded, param: str) -> APIError:
+    """A request above one of the operator's caps, as the 4xx that names it."""
+    return APIError(exc.status, str(exc), param=param, code="cap_exceeded")
+
+
+def invalid_unicode(value: Any) -> str | None:
+    """Where a string (or key) of a parsed JSON value is not valid Unicode (a lone surrogate from a
+    `\\ud800` escape), e.g. "messages[0].content"; None when all are valid. Iterative: any depth."""
+    stack: list[tuple[str, Any]] = [("body", value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str) and not _valid(item):
+            return where
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if not _valid(key):
+                    return where
+                stack.append((key if where == "body" else f"{where}.{key}", child))
+        elif isinstance(item, list):
+            stack.extend((f"{where}[{i}]", child) for i, child in enumerate(item))
+    return None
+
+
+def _valid(text: str) -> bool:
+    """Whether `text` encodes as UTF-8 (no lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_messages(raw: Any) -> list[BaseMessage]:
-    """OpenAI messages -> LangChain messages; at least one non-empty user message."""
+    """OpenAI messages -> LangChain messages; at least one non-empty user message; within the
+    operator's caps on messages and characters per request."""
     if not isinstance(raw, list) or not raw:
         raise bad_request("'messages' must be a non-empty list", param="messages")
+    try:
+        check_cap("messages", len(raw))
+    except CapExceeded as exc:
+        raise cap_error(exc, "messages") from None
     out: list[BaseMessage] = []
     for i, item in enumerate(raw):
         where = f"messages[{i}]"
@@ -85,6 +130,10 @@ def parse_messages(raw: Any) -> list[BaseMessage]:
         if role not in _ROLES:
             raise bad_request(f"{where}.role: '{role}' is not supported (use system, developer, user or assistant)", param=f"{where}.role")
         out.append(_ROLES[role](content=_text(item.get("content"), f"{where}.content")))
+    try:
+        check_cap("chars", sum(len(m.text) for m in out))
+    except CapExceeded as exc:
+        raise cap_error(exc, "messages") from None
     if not any(isinstance(m, HumanMessage) and m.text.strip() for m in out):
         raise bad_request("'messages' needs at least one non-empty user message", param="messages")
     return out
@@ -103,27 +152,35 @@ def parse_context(body: dict[str, Any], method: str = "routemoa") -> Context:
         context = Context.from_mapping(method, knobs, client=True)
     except KnobError as exc:
         param = exc.knob if exc.knob in standard and exc.knob not in (body.get(KNOBS_FIELD) or {}) else f"{KNOBS_FIELD}.{exc.knob}"
-        raise APIError(getattr(exc, "status", 400), str(exc), param=param) from None
-    _check_pool(context)
+        code = "cap_exceeded" if isinstance(exc, CapExceeded) else "pool_not_allowed" if exc.knob == "pool" else None
+        raise APIError(getattr(exc, "status", 400), str(exc), param=param, code=code) from None
+    _check_pool(context, knobs.get("pool"))
     return context
 
 
-def _check_pool(context: Context) -> None:
-    """Fail fast (400) on a pool that cannot load or an aggregator that is not in it."""
+def _check_pool(context: Context, asked: str | None) -> None:
+    """Fail fast on an operator pool that cannot load (500: the operator's fault, logged, no path
+    in the answer) or an aggregator that is not in the pool (400)."""
+    from routemoa.operator_pools import default_pool_name
     from routemoa.pool import PoolError, load_pool
 
+    name = asked or default_pool_name() or "default"
     try:
         pool = load_pool(context.pool)
     except PoolError as exc:
-        raise bad_request(str(exc), param=f"{KNOBS_FIELD}.pool", code="invalid_pool") from None
+        log.error("operator pool %r cannot be used: %s", name, exc)
+        raise APIError(500, f"pool '{name}' is misconfigured on this server (the operator's log says why)", type="server_error", code="invalid_pool") from None
     if context.aggregator and context.aggregator not in pool.names:
-        raise bad_request(f"aggregator '{context.aggregator}' is not in pool {pool.source}", param=f"{KNOBS_FIELD}.aggregator")
+        raise bad_request(f"aggregator '{context.aggregator[:60]}' is not in pool '{name}'", param=f"{KNOBS_FIELD}.aggregator")
 
 
 def parse_request(body: Any, methods: list[str]) -> ChatRequest:
     """Validate a chat-completions body; raises APIError (4xx) on the first problem."""
     if not isinstance(body, dict):
         raise bad_request("the request body must be a JSON object", code="invalid_json")
+    where = invalid_unicode(body)
+    if where is not None:
+        raise bad_request(f"{where}: invalid Unicode (a lone surrogate escape such as \\ud800)", param=where, code="invalid_unicode")
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise bad_request("'model' is required: one of " + ", ".join(methods), param="model")

@@ -4,9 +4,11 @@
 on a free 127.0.0.1 port with a test-only langgraph.json written in a temp
 folder: graph `routemoa` is `tests/fakes_serving.py:graph`, which registers the
 deterministic `fake` provider inside the server process before exporting the
-real graph; the http app is the shipped OpenAI-compatible app. The default pool
-of OpenAI requests is a two-model fake pool; LangGraph API runs pass
-`context={"pool": dev_server.pool}`. The server is stopped at teardown.
+real graph; the http app is the shipped OpenAI-compatible app. The operator's
+pools are a directory (`routemoa serve --pools DIR --pool fake`): `fake` (two
+fake models, the default) and `failing`; clients name them (`context={"pool":
+dev_server.pool}`), and a test may add a pool file to `dev_server.pools`
+while the server runs. The server is stopped at teardown.
 """
 
 from __future__ import annotations
@@ -47,10 +49,12 @@ class DevServer:
     """A running test server."""
 
     url: str
+    pools: Path
+    """The operator's pools directory (ROUTEMOA_POOLS): NAME.yaml is pool NAME."""
     pool: str
-    """Two fake models (the OpenAI endpoint's default pool)."""
+    """Name of two fake models (the default pool)."""
     failing_pool: str
-    """Two fake models that always fail."""
+    """Name of two fake models that always fail."""
     config: Path
     log: Path
 
@@ -101,19 +105,21 @@ def _stop(proc: subprocess.Popen) -> None:
 def dev_server(tmp_path_factory):
     """`routemoa serve` (langgraph dev) with the fake graph on a free loopback port."""
     folder = tmp_path_factory.mktemp("devserver")
-    pool = fakes_serving.write_pool(folder / "pool.yaml", 2)
-    failing = fakes_serving.write_pool(folder / "failing.yaml", 2, fail=True)
+    pools = folder / "pools"
+    pools.mkdir()
+    fakes_serving.write_pool(pools / "fake.yaml", 2)
+    fakes_serving.write_pool(pools / "failing.yaml", 2, fail=True)
     config = _write_config(folder)
     port = free_port()
     log = folder / "server.log"
-    command = [sys.executable, "-m", "routemoa.cli", "serve", "--config", str(config), "--port", str(port), "--pool", str(pool)]
+    command = [sys.executable, "-m", "routemoa.cli", "serve", "--config", str(config), "--port", str(port), "--pools", str(pools), "--pool", "fake"]
     env = {**os.environ, **OFFLINE_ENV, "PYTHONUNBUFFERED": "1"}
     with open(log, "wb") as out:
         proc = subprocess.Popen(command, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, proc, log)
-        yield DevServer(url=url, pool=str(pool), failing_pool=str(failing), config=config, log=log)
+        yield DevServer(url=url, pools=pools, pool="fake", failing_pool="failing", config=config, log=log)
     finally:
         _stop(proc)
 

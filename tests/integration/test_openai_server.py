@@ -1,7 +1,7 @@
 """The OpenAI-compatible endpoint of a real `langgraph dev` server, through the official `openai` client and curl.
 
 These are the requests docs/serving.md shows. The server's default pool for
-these requests is the fixture's two fake models (`routemoa serve --pool`).
+these requests is the fixture's two fake models (`routemoa serve --pools DIR --pool fake`).
 """
 
 from __future__ import annotations

@@ -95,13 +95,13 @@ async def test_sdk_streams_layer_events_and_aggregator_tokens(dev_server):
     assert final["bill"]["calls"] == 5 and [t["layer"] for t in final["trace"]] == [1, 2]
 
 
-async def test_thread_keeps_the_conversation(dev_server, tmp_path):
+async def test_thread_keeps_the_conversation(dev_server):
     import fakes_serving
 
-    pool = str(fakes_serving.write_pool(tmp_path / "turns.yaml", 1, answer="turn {turns}"))
+    fakes_serving.write_pool(dev_server.pools / "turns.yaml", 1, answer="turn {turns}")  # the operator adds a pool
     client = get_client(url=dev_server.url)
     thread = await client.threads.create()
-    context = {"pool": pool, "max_layers": 1}
+    context = {"pool": "turns", "max_layers": 1}
     first = await client.runs.wait(thread["thread_id"], "routemoa", input=QUESTION, context=context)
     assert first["answer"] == "turn 1"
     second = await client.runs.wait(

@@ -12,23 +12,28 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import fakes_serving  # noqa: E402  (registers provider kind `fake`)
 
+from routemoa.operator_pools import POOL_ENV, POOLS_DIR_ENV  # noqa: E402
 from routemoa.server import methods  # noqa: E402
 from routemoa.server.app import app  # noqa: E402
-from routemoa.context import POOL_ENV  # noqa: E402
 
 Q = [{"role": "user", "content": "What is 6*7?"}]
 
 
 @pytest.fixture
-def pool(tmp_path, monkeypatch) -> str:
-    path = str(fakes_serving.write_pool(tmp_path / "pool.yaml", 2))
-    monkeypatch.setenv(POOL_ENV, path)
+def pools(tmp_path, monkeypatch) -> Path:
+    """The operator's pools directory: `fake` (the default, two fake models) and `down` (two failing)."""
+    folder = tmp_path / "pools"
+    folder.mkdir()
+    fakes_serving.write_pool(folder / "fake.yaml", 2)
+    fakes_serving.write_pool(folder / "down.yaml", 2, fail=True)
+    monkeypatch.setenv(POOLS_DIR_ENV, str(folder))
+    monkeypatch.setenv(POOL_ENV, "fake")
     monkeypatch.delenv(methods.GRAPHS_ENV, raising=False)
-    return path
+    return folder
 
 
 @pytest.fixture
-async def client(pool):
+async def client(pools):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as c:
         yield c
 
@@ -83,6 +88,13 @@ async def test_stream_sends_tokens_then_summary_then_usage(client):
         ({"model": "routemoa", "messages": Q, "routemoa": {"threshold": 1.5}}, 400, "routemoa.threshold"),
         ({"model": "routemoa", "messages": Q, "routemoa": {"warp": 9}}, 400, "routemoa.warp"),
         ({"model": "routemoa", "messages": Q, "routemoa": {"pool": "/nonexistent.yaml"}}, 400, "routemoa.pool"),
+        ({"model": "routemoa", "messages": Q, "routemoa": {"pool": "../fake"}}, 400, "routemoa.pool"),
+        ({"model": "routemoa", "messages": Q, "routemoa": {"pool": "embedded"}}, 400, "routemoa.pool"),
+        ({"model": "routemoa", "messages": Q, "routemoa": {"max_layers": 9}}, 400, "routemoa.max_layers"),
+        ({"model": "routemoa", "messages": Q, "routemoa": {"top_k": 17}}, 400, "routemoa.top_k"),
+        ({"model": "routemoa", "messages": Q, "max_tokens": 4097}, 400, "max_tokens"),
+        ({"model": "routemoa", "messages": Q * 201}, 400, "messages"),
+        ({"model": "routemoa", "messages": [{"role": "user", "content": "x" * 200_001}]}, 400, "messages"),
         ({"model": "routemoa", "messages": Q, "routemoa": {"aggregator": "nobody"}}, 400, "routemoa.aggregator"),
         ({"model": "routemoa", "messages": Q, "temperature": 7}, 400, "temperature"),
         ({"model": "routemoa", "messages": Q, "n": 3}, 400, "n"),
@@ -103,9 +115,8 @@ async def test_malformed_json_is_a_400(client):
 
 
 @pytest.mark.parametrize("stream", [False, True])
-async def test_every_model_failing_is_a_502_with_the_reason(client, tmp_path, stream):
-    down = str(fakes_serving.write_pool(tmp_path / "down.yaml", 2, fail=True))
-    r = await client.post("/v1/chat/completions", json={"model": "routemoa", "messages": Q, "stream": stream, "routemoa": {"pool": down, "max_layers": 1}})
+async def test_every_model_failing_is_a_502_with_the_reason(client, stream):
+    r = await client.post("/v1/chat/completions", json={"model": "routemoa", "messages": Q, "stream": stream, "routemoa": {"pool": "down", "max_layers": 1}})
     assert r.status_code == 502
     error = r.json()["error"]
     assert error["type"] == "provider_error" and "fake-0 is down" in error["message"]
