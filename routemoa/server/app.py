@@ -23,13 +23,13 @@ import json
 import logging
 from typing import Any, AsyncIterator
 
-from langchain_core.messages import AIMessageChunk
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from routemoa.errors import UserError
+from routemoa.runner import Finished, Token, stream_answer
 from routemoa.limits import CapExceeded, check_cap
 from routemoa.server import openai_api as api
 from routemoa.server.methods import load_method, method_names
@@ -69,29 +69,14 @@ async def get_model(request: Request) -> Response:
     return JSONResponse(_model(name))
 
 
-async def _run_events(graph, req: api.ChatRequest) -> AsyncIterator[tuple[str, Any]]:
-    """("delta", text) for each streamed answer token, then ("final", output)."""
-    final: dict[str, Any] = {}
-    stream = graph.astream({"messages": req.messages}, context=req.context, stream_mode=["messages", "values"])
-    async for mode, data in stream:
-        if mode == "messages":
-            message, _meta = data
-            # Calls tagged "nostream" (agents) never reach this mode; what does is the answer being written.
-            if isinstance(message, AIMessageChunk) and message.text:
-                yield "delta", message.text
-        elif mode == "values":
-            final = data
-    yield "final", final
-
-
 def _sse(payload: Any) -> str:
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
-async def _stream_body(req: api.ChatRequest, first: tuple[str, Any], rest: AsyncIterator[tuple[str, Any]]) -> AsyncIterator[str]:
+async def _stream_body(req: api.ChatRequest, first: Token | Finished, rest: AsyncIterator[Token | Finished]) -> AsyncIterator[str]:
+    """Server-sent events of `stream_answer`'s tokens, the remaining text, the summary and usage."""
     completion_id = api.new_id()
     yield _sse(api.chunk(completion_id, req.method, {"role": "assistant", "content": ""}))
-    streamed: list[str] = []
 
     async def events():
         yield first
@@ -99,23 +84,19 @@ async def _stream_body(req: api.ChatRequest, first: tuple[str, Any], rest: Async
             yield event
 
     try:
-        async for kind, data in events():
-            if kind == "delta":
-                streamed.append(data)
-                yield _sse(api.chunk(completion_id, req.method, {"content": data}))
+        async for item in events():
+            if isinstance(item, Token):
+                yield _sse(api.chunk(completion_id, req.method, {"content": item.text}))
                 continue
-            if data.get("error"):
-                yield _sse(api.run_failed(data).body())
+            if item.output.get("error"):
+                yield _sse(api.run_failed(item.output).body())
                 break
-            answer, sent = data.get("answer") or "", "".join(streamed).strip()
-            if not sent:
-                yield _sse(api.chunk(completion_id, req.method, {"content": answer}))
-            elif sent != answer:  # the streamed aggregation failed midway; the fallback answer follows
-                yield _sse(api.chunk(completion_id, req.method, {"content": f"\n\n[aggregation failed; best single answer:]\n\n{answer}"}))
-            summary = {api.KNOBS_FIELD: api.summary(data)}
+            if item.rest:
+                yield _sse(api.chunk(completion_id, req.method, {"content": item.rest}))
+            summary = {api.KNOBS_FIELD: api.summary(item.output)}
             yield _sse(api.chunk(completion_id, req.method, {}, "stop", **summary))
             if req.include_usage:
-                yield _sse(api.chunk(completion_id, req.method, None, usage=api.usage(data.get("bill") or {}), **summary))
+                yield _sse(api.chunk(completion_id, req.method, None, usage=api.usage(item.output.get("bill") or {}), **summary))
     except Exception as exc:  # mid-stream: the status line is gone, send an error event
         yield _sse(_failure(exc).body())
     yield "data: [DONE]\n\n"
@@ -224,10 +205,10 @@ async def chat_completions(request: Request) -> Response:
             if output.get("error"):
                 raise api.run_failed(output)
             return JSONResponse(api.completion(req.method, output))
-        events = _run_events(graph, req)
+        events = stream_answer(req.messages, req.context, graph=graph)
         first = await _unless_gone(request, anext(events))
-        if first[0] == "final" and first[1].get("error"):
-            raise api.run_failed(first[1])
+        if isinstance(first, Finished) and first.output.get("error"):
+            raise api.run_failed(first.output)
     except ClientGone:
         log.info("client disconnected before its chat completion was ready; run cancelled")
         return Response(status_code=499)  # nobody reads it
