@@ -77,3 +77,26 @@ async def test_openai_provider_end_to_end(endpoint, tmp_path, monkeypatch, fixed
     assert {s["auth"] for s in SEEN} == {"Bearer sk-test-123"}
     assert all(s["body"].get("max_completion_tokens", s["body"].get("max_tokens")) == 64 for s in SEEN)
     assert "sk-test-123" not in json.dumps(out, default=str)
+
+
+def _pool(tmp_path, endpoint, names=("alpha", "beta", "gamma")) -> str:
+    models = [{"name": n, "provider": "openai", "base_url": endpoint, "model": n, "description": n} for n in names]
+    pool = tmp_path / "pool.yaml"
+    pool.write_text(yaml.safe_dump({"models": models}))
+    return str(pool)
+
+
+def test_repeated_asyncio_run_and_sync_chat_calls_all_answer(endpoint, tmp_path, fixed_prior):
+    """Each asyncio.run / sync ChatRouteMoA call runs its own event loop; every one must reach the models."""
+    import asyncio
+
+    from routemoa.chat_model import ChatRouteMoA
+
+    pool = _pool(tmp_path, endpoint)
+    fixed_prior({"alpha": 0.9, "beta": 0.85, "gamma": 0.8})
+    for _ in range(3):
+        out = asyncio.run(run_query("What is 2 + 2?", Context(pool=pool, top_k=3, max_layers=1)))
+        assert out["error"] is None and out["bill"]["models"]["alpha"]["failed_calls"] == 0, out["trace"]
+    llm = ChatRouteMoA(pool=pool, max_layers=1)
+    for _ in range(2):
+        assert llm.invoke("What is 2 + 2?").content == "4, aggregated"
