@@ -8,16 +8,19 @@ from typing import Any, Iterable, Mapping
 def build_bill(records: Iterable[Mapping[str, Any]], wall_s: float) -> dict[str, Any]:
     """Sum the call records per model and overall.
 
-    Returns {"models": {name: {calls, failed_calls, input_tokens, output_tokens, usd, seconds}},
-    "calls", "input_tokens", "output_tokens", "total_usd", "wall_s"}.
+    Returns {"models": {name: {calls, attempts, failed_calls, input_tokens, output_tokens, usd, seconds}},
+    "calls", "attempts", "input_tokens", "output_tokens", "total_usd", "wall_s"}. `calls` counts the
+    graph's model calls; `attempts` the HTTP requests they sent (retries included): every request a
+    provider served is on the bill. Records without `attempts` (older checkpoints) count one each.
     """
     models: dict[str, dict[str, Any]] = {}
     for rec in records:
         row = models.setdefault(
             rec["model"],
-            {"calls": 0, "failed_calls": 0, "input_tokens": 0, "output_tokens": 0, "usd": 0.0, "seconds": 0.0},
+            {"calls": 0, "attempts": 0, "failed_calls": 0, "input_tokens": 0, "output_tokens": 0, "usd": 0.0, "seconds": 0.0},
         )
         row["calls"] += 1
+        row["attempts"] += rec.get("attempts", 1)
         row["failed_calls"] += 1 if rec.get("error") else 0
         row["input_tokens"] += rec["input_tokens"]
         row["output_tokens"] += rec["output_tokens"]
@@ -29,6 +32,7 @@ def build_bill(records: Iterable[Mapping[str, Any]], wall_s: float) -> dict[str,
     return {
         "models": models,
         "calls": sum(r["calls"] for r in models.values()),
+        "attempts": sum(r["attempts"] for r in models.values()),
         "input_tokens": sum(r["input_tokens"] for r in models.values()),
         "output_tokens": sum(r["output_tokens"] for r in models.values()),
         "total_usd": round(sum(r["usd"] for r in models.values()), 10),

@@ -1,4 +1,12 @@
-"""One model call with a timeout, turned into a record. Never raises for provider failures."""
+"""One model call with a timeout, turned into a record. Never raises for provider failures.
+
+The graph makes the retries, not the SDK (providers set the OpenAI client's
+`max_retries` to 0): a transient failure (429, 5xx, a dropped connection) is
+tried again up to MAX_ATTEMPTS times within the call's timeout, and the record
+says how many requests were sent (`attempts`), so the bill counts every request
+a provider served. What a provider sends back is untrusted: error texts are cut
+to one line and, like answers, scrubbed of the key the provider was sent.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +17,20 @@ from dataclasses import dataclass
 from langchain_core.messages import BaseMessage
 
 from routemoa.context import Context
-from routemoa.pool import ModelSpec
+from routemoa.pool import ModelSpec, Pool
 from routemoa.providers import CallSettings, chat_model
+from routemoa.redact import one_line, scrub, secret_values
 from routemoa.state import AgentRecord
 
 NO_STREAM_TAGS = ["nostream"]
 """Tag for calls whose tokens should not reach `messages` stream mode (agents' JSON)."""
+
+MAX_ATTEMPTS = 2
+"""Requests per call at most: one retry of a transient failure."""
+RETRY_DELAY_S = 0.5
+"""Pause before a retry."""
+RETRY_STATUSES = frozenset({408, 409, 429})
+"""HTTP statuses worth another request, besides every 5xx."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +43,8 @@ class CallResult:
     usd: float
     seconds: float
     error: str | None
+    attempts: int = 1
+    """Requests sent to the provider for this call (retries included)."""
     message_id: str | None = None
     """Id of the reply message (the id its streamed tokens carried)."""
 
@@ -48,6 +66,7 @@ class CallResult:
             usd=self.usd,
             seconds=round(self.seconds, 4),
             error=self.error or (None if answer else "empty answer"),
+            attempts=self.attempts,
         )
 
 
@@ -66,32 +85,52 @@ def _estimate_tokens(text: str) -> int:
     return max(1, len(text) // 4)
 
 
-def _one_line(exc: BaseException) -> str:
-    message = " ".join(str(exc).split()) or "no message"
-    return f"{type(exc).__name__}: {message[:300]}"
+def _error_line(exc: BaseException, secrets: list[str]) -> str:
+    """The exception as one line, scrubbed of `secrets` before it is cut."""
+    return one_line(scrub(f"{type(exc).__name__}: {str(exc) or 'no message'}", secrets))
+
+
+def _transient(exc: BaseException) -> bool:
+    """Whether another request may succeed: a retryable HTTP status or a failed connection (not a timeout)."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        return status in RETRY_STATUSES or status >= 500
+    import openai
+
+    return isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError)
 
 
 async def call_model(
     spec: ModelSpec, messages: list[BaseMessage], settings: CallSettings, *, stream_tokens: bool = False, **options
 ) -> CallResult:
-    """Call `spec` once; a provider error or timeout becomes `CallResult.error`.
+    """Call `spec` (retrying a transient failure); a provider error or timeout becomes `CallResult.error`.
     `options` (e.g. `stop`, `response_format`) go to the provider with the call."""
     start = time.perf_counter()
     config = None if stream_tokens else {"tags": NO_STREAM_TAGS}
+    secrets = secret_values(Pool(models=(spec,), source=spec.name))
+    deadline, attempts = start + settings.timeout_s, 0
     try:
         model = chat_model(spec, settings)
-        reply = await asyncio.wait_for(model.ainvoke(messages, config=config, **options), timeout=settings.timeout_s)
+        while True:
+            attempts += 1
+            try:
+                reply = await asyncio.wait_for(model.ainvoke(messages, config=config, **options), timeout=deadline - time.perf_counter())
+                break
+            except Exception as exc:
+                if attempts >= MAX_ATTEMPTS or not _transient(exc) or time.perf_counter() + RETRY_DELAY_S >= deadline:
+                    raise
+            await asyncio.sleep(RETRY_DELAY_S)
     except (asyncio.TimeoutError, TimeoutError):
         seconds = time.perf_counter() - start
-        return CallResult("", 0, 0, 0.0, seconds, f"timeout after {settings.timeout_s:g}s")
+        return CallResult("", 0, 0, 0.0, seconds, f"timeout after {settings.timeout_s:g}s", attempts=attempts)
     except Exception as exc:  # any provider failure degrades the answer, never the run
-        return CallResult("", 0, 0, 0.0, time.perf_counter() - start, _one_line(exc))
+        return CallResult("", 0, 0, 0.0, time.perf_counter() - start, _error_line(exc, secrets), attempts=attempts)
     seconds = time.perf_counter() - start
-    text = str(reply.text)
+    text = scrub(str(reply.text), secrets)
     usage = reply.usage_metadata or {}
     prompt_chars = "".join(m.text for m in messages)
     input_tokens = int(usage.get("input_tokens") or _estimate_tokens(prompt_chars))
     output_tokens = int(usage.get("output_tokens") or _estimate_tokens(text))
     reported = (reply.response_metadata or {}).get("cost_usd")
     usd = float(reported) if reported is not None else spec.call_cost(input_tokens, output_tokens)
-    return CallResult(text, input_tokens, output_tokens, usd, seconds, None, reply.id)
+    return CallResult(text, input_tokens, output_tokens, usd, seconds, None, attempts=attempts, message_id=reply.id)

@@ -43,12 +43,50 @@ async def _ask(args: argparse.Namespace) -> dict:
 
     async with AsyncSqliteSaver.from_conn_string(str(_threads_db())) as saver:
         graph = build_graph(checkpointer=saver)
+        config = {"configurable": {"thread_id": args.thread}}
+        snapshot = await graph.aget_state(config)
+        stopped_before = sorted(set(snapshot.next))
+        if args.resume:
+            if not stopped_before:
+                raise UserError(f"thread '{args.thread}' has no unfinished run to resume")
+            _check_same_pool(args.thread, snapshot.values, context)
+            return await _resume(graph, config, context, on_event)
+        if stopped_before:
+            raise UserError(
+                f"thread '{args.thread}' has an unfinished run (stopped before {', '.join(stopped_before)}): "
+                f"continue it with `routemoa ask --thread {args.thread} --resume`, or use another thread"
+            )
         return await run_query(args.question, context, graph=graph, thread_id=args.thread, on_event=on_event)
+
+
+def _check_same_pool(thread: str, values: dict, context: Context) -> None:
+    """A resumed run must see the models its checkpoint was made with."""
+    from routemoa.pool import load_pool
+
+    before, now = sorted(values.get("prior") or {}), sorted(load_pool(context.pool).names)
+    if before and before != now:
+        raise UserError(f"thread '{thread}' ran on models {', '.join(before)}; resume it with the same --pool")
+
+
+async def _resume(graph, config: dict, context: Context, on_event) -> dict:
+    """Continue the thread's unfinished run from its last checkpoint: LangGraph keeps the writes of
+    the tasks that finished before the stop (a layer call that returned is not made again)."""
+    final: dict = {}
+    async for mode, chunk in graph.astream(None, config=config, context=context, stream_mode=["custom", "values"]):
+        if mode == "custom" and on_event:
+            on_event(chunk)
+        elif mode == "values":
+            final = chunk
+    return final
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question and print the answer with its bill and trace."""
-    if not args.question.strip():
+    if args.resume and not args.thread:
+        raise UserError("--resume needs --thread ID")
+    if args.resume and args.question is not None:
+        raise UserError("--resume continues the thread's stored question; give no question")
+    if not args.resume and not (args.question or "").strip():
         raise UserError("the question is empty")
     out = asyncio.run(_ask(args))
     if args.json:
@@ -65,13 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="routemoa", description="RouteMoA: Mixture-of-Agents with a learned router.")
     commands = parser.add_subparsers(dest="command", required=True)
     ask = commands.add_parser("ask", help="answer a question with RouteMoA")
-    ask.add_argument("question")
+    ask.add_argument("question", nargs="?", help="the question (omitted with --resume)")
     ask.add_argument("--pool", help="pool YAML file (default: the embedded local pool)")
     ask.add_argument("--max-layers", type=int)
     ask.add_argument("--top-k", type=int)
     ask.add_argument("--threshold", type=float)
     ask.add_argument("--aggregator", help="model that writes the final answer (default: best-ranked)")
     ask.add_argument("--thread", help=f"continue a conversation kept in SQLite (${THREADS_DB_ENV} or ~/.routemoa)")
+    ask.add_argument("--resume", action="store_true", help="continue the thread's unfinished run from its last checkpoint")
     ask.add_argument("--json", action="store_true", help="print one JSON object: answer, bill, trace")
     ask.add_argument("--quiet", action="store_true", help="no per-layer progress on stderr")
     ask.set_defaults(handler=cmd_ask)

@@ -33,7 +33,7 @@ def build_graph(method: str = "routemoa", checkpointer=None):
     builder.add_node("aggregate", aggregate)
     builder.add_edge(START, "score")
     builder.add_edge("score", "select")
-    builder.add_conditional_edges("select", fan_out, ["agent"])
+    builder.add_conditional_edges("select", fan_out, ["agent", "aggregate"])  # aggregate: over budget
     if method == "smoa":
         builder.add_node("judge", judge)
         builder.add_edge("agent", "judge")

@@ -33,6 +33,8 @@ class AgentRecord(TypedDict):
     seconds: float
     error: str | None
     """One-line error (provider failure, timeout) or None on success."""
+    attempts: int
+    """Requests sent to the provider for this call (1 + retries; 0 when none could be sent)."""
 
 
 def extend_or_reset(left: list | None, right: list | None) -> list:

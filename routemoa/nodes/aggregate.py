@@ -10,6 +10,7 @@ from routemoa import prompts
 from routemoa.answer_format import aggregator_options, cut_at_stop, format_instruction
 from routemoa.assessment import layer_records
 from routemoa.billing import build_bill
+from routemoa.budget import OVER_BUDGET, check_budget, expected_call_usd, messages_chars, spent_usd
 from routemoa.calls import call_model, settings_for
 from langgraph.runtime import Runtime
 
@@ -69,6 +70,8 @@ async def aggregate(state: State, runtime: Runtime[Context]) -> dict:
     ctx = await run_context(runtime, state["method"])
     answers = _last_answers(state)
     if not answers:
+        if state.get("decision") == OVER_BUDGET:  # the budget stopped the run before any answer
+            return _finish(state, "", {"model": None, "fallback": False}, [], f"no answer within the budget: {state['trace'][-1]['reason']}")
         failures = "; ".join(f"{r['model']}: {r['error']}" for r in state["records"]) or "no model was selected"
         return _finish(state, "", {"model": None, "fallback": False}, [], f"every model failed ({failures})")
     best = answers[0]
@@ -80,6 +83,12 @@ async def aggregate(state: State, runtime: Runtime[Context]) -> dict:
         system = f"{system}\n\n{instruction}"
     history = history_before_query(state["messages"])
     messages = [SystemMessage(content=system), *history, HumanMessage(content=state["question"])]
+    expected = expected_call_usd(spec, messages_chars(messages), settings_for(spec, ctx).max_tokens)
+    check = check_budget(ctx.max_usd, spent_usd(state["records"]), expected)
+    if not check.fits:
+        reason = f"{check.reason(f'aggregation by {spec.name}')}; returned {best['model']}'s answer"
+        aggregation = {"model": None, "fallback": True, "decision": OVER_BUDGET, "reason": reason, "budget": check.details()}
+        return _finish(state, best["answer"], aggregation, [], None)
     result = await call_model(spec, messages, settings_for(spec, ctx, ctx.temperature / 2), stream_tokens=True,
                               **aggregator_options(spec, ctx.response_format, ctx.stop))
     record = result.record(role="aggregator", layer=state["layer"], model=spec.name)

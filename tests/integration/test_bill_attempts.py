@@ -1,0 +1,54 @@
+"""Honest bill: every HTTP request a provider served is on the bill (the graph retries, not the SDK)."""
+
+from __future__ import annotations
+
+import pytest
+
+from routemoa.calls import MAX_ATTEMPTS
+from routemoa.context import Context
+from routemoa.runner import run_query
+from tests.stub_faults import FaultStub
+
+pytestmark = pytest.mark.integration
+
+MODELS = ["steady", "flaky", "limited", "down", "refused"]
+
+
+@pytest.fixture
+def stub():
+    with FaultStub() as server:
+        yield server
+
+
+async def test_billed_attempts_equal_the_requests_the_provider_answered(stub, tmp_path, fixed_prior):
+    stub.fail = {"flaky": [502], "limited": [429]}  # the first request fails, the retry and later ones succeed
+    stub.always = {"down": 503, "refused": 400}
+    pool = stub.write_pool(tmp_path / "pool.yaml", MODELS)
+    fixed_prior({m: 0.5 for m in MODELS})
+    ctx = Context(pool=pool, top_k=len(MODELS), tolerance=1.0, max_layers=2, threshold=1.0, aggregator="steady")
+    out = await run_query("What is 2 + 2?", ctx)
+
+    assert out["answer"] == "steady says 4, aggregated by steady", out
+    bill = out["bill"]
+    for model in MODELS:
+        assert bill["models"][model]["attempts"] == stub.count(model), model
+    assert bill["attempts"] == len(stub.received) == len(stub.answered)
+    # 400 is not retried; 5xx and 429 are, once: "down" failed both tries in layer 1 and sat layer 2 out
+    assert bill["models"]["refused"] == {**bill["models"]["refused"], "calls": 1, "attempts": 1, "failed_calls": 1}
+    assert bill["models"]["down"]["calls"] == 1 and bill["models"]["down"]["attempts"] == MAX_ATTEMPTS
+    for model in ("flaky", "limited"):
+        assert bill["models"][model]["calls"] == 2 and bill["models"][model]["failed_calls"] == 0
+        assert bill["models"][model]["attempts"] == 3
+    assert bill["calls"] < bill["attempts"]
+    assert "503" in out["trace"][0]["errors"]["down"] and "\n" not in out["trace"][0]["errors"]["down"]
+
+
+async def test_a_call_does_not_retry_past_its_timeout(stub, tmp_path, fixed_prior):
+    stub.always = {"down": 500}
+    stub.stall = lambda seen: 0.6
+    pool = stub.write_pool(tmp_path / "pool.yaml", ["down"])
+    fixed_prior({"down": 0.5})
+    out = await run_query("q", Context(pool=pool, max_layers=1, call_timeout_s=0.9))
+    record = out["bill"]["models"]["down"]
+    assert record["attempts"] == stub.count("down") == 1  # a retry could not finish before the deadline
+    assert "500" in out["trace"][0]["errors"]["down"]
