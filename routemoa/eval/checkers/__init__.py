@@ -2,9 +2,9 @@
 
 `grade(item, answer) -> float` in [0, 1] is the one entry point (correct at >= 0.5).
 It first unwraps a JSON-wrapped reply (`{"answer": ...}`, fenced or not), then runs
-the item's checker. One module per family: `numeric` (math, gsm8k), `choice`
-(choice, label), `text` (exact, short_answer, rouge), `code`, `judge` (model-graded,
-async only: `grade_async`).
+the item's checker. One module per family: `numeric` (math, gsm8k, with
+`equivalence` on math-verify), `choice`, `label`, `text` (exact, short_answer, rouge),
+`code`, `judge` (model-graded, async only: `grade_async`); `unwrap` for JSON replies.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import asyncio
 from typing import Callable
 
 from routemoa.errors import UserError
-from routemoa.eval.checkers.choice import check_choice, check_label, choice_letter, committed_label
+from routemoa.eval.checkers.choice import check_choice, choice_letter
 from routemoa.eval.checkers.code import check_code, extract_code, run_program
 from routemoa.eval.checkers.judge import Judge, JudgeError, make_judge
+from routemoa.eval.checkers.label import check_label, committed_label
 from routemoa.eval.checkers.numeric import check_gsm8k, check_math, final_math_answers, gsm8k_final_number
 from routemoa.eval.checkers.text import check_exact, check_rouge, check_short_answer, normalize
 from routemoa.eval.checkers.unwrap import unwrap_answer

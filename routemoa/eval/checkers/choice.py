@@ -1,11 +1,11 @@
-"""The `choice` and `label` checkers: which option or label does the answer commit to?"""
+"""The `choice` checker: which option (A–Z, or an option's text) does the answer commit to?"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
-from routemoa.eval.checkers.text import final_answer_candidates, last_boxed, normalize, strip_wrapping, tokens
+from routemoa.eval.checkers.text import contains_in_order, final_answer_candidates, last_boxed, strip_wrapping, tokens
 
 _L = r"(?P<letter>[A-Z])"
 _END = r"(?![A-Za-z0-9])"
@@ -26,7 +26,6 @@ _LEADING_LETTER = re.compile(r"^" + _LEAD + r"(?:option\s*)?" + _L + r"(?:$|[).:
 _LONE_LETTER = re.compile(r"\(" + _L + r"\)|(?<![A-Za-z'’])" + _L.replace("letter", "letter2") + r"(?=[).:：．]\s|[).：．]?$)")
 _SHORT_LINE = 40
 """A bare letter ("... go with B.") counts only on a last line this short; "(B)" on any last line."""
-_CLAUSE = re.compile(r"[.。!！?？;；,，:：\n]")
 
 
 def _letters(item: dict) -> str:
@@ -77,15 +76,10 @@ def _option_by_text(item: dict, text: str) -> str | None:
         return None
     for candidate in final_answer_candidates(text):
         said = tokens(candidate)
-        hits = {i for i, c in enumerate(choices) if c and _contains(said, c)}
+        hits = {i for i, c in enumerate(choices) if c and contains_in_order(said, c)}
         if len(hits) == 1:
             return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[hits.pop()]
     return None
-
-
-def _contains(said: list[str], option: list[str]) -> bool:
-    n = len(option)
-    return any(said[i : i + n] == option for i in range(len(said) - n + 1))
 
 
 def reference_letter(item: dict) -> str | None:
@@ -101,49 +95,3 @@ def check_choice(item: dict, answer: str) -> float:
     allowed = _letters(item)
     picked = choice_letter(answer, allowed) or _option_by_text(item, answer)
     return float(picked is not None and picked == reference_letter(item))
-
-
-def _label_names(item: dict) -> dict[str, str]:
-    """Normalised name (label or alias) -> label."""
-    names = {}
-    for label in item.get("labels") or []:
-        names[normalize(label)] = label
-        for alias in (item.get("aliases") or {}).get(label, []):
-            names[normalize(alias)] = label
-    return {k: v for k, v in names.items() if k}
-
-
-def _mentions(text: str, names: dict[str, str]) -> list[tuple[int, str]]:
-    """(position, label) of every label name in normalised text, longest names first, no overlaps."""
-    taken = [False] * len(text)
-    found = []
-    for name in sorted(names, key=len, reverse=True):
-        wordy = name[0].isascii() and name[-1].isascii()
-        pattern = re.compile((r"(?<![\w])" + re.escape(name) + r"(?![\w])") if wordy else re.escape(name))
-        for match in pattern.finditer(text):
-            if not any(taken[match.start() : match.end()]):
-                taken[match.start() : match.end()] = [True] * (match.end() - match.start())
-                found.append((match.start(), names[name]))
-    return sorted(found)
-
-
-def committed_label(item: dict, answer: str) -> str | None:
-    """The label an answer commits to, looking at its most explicit final-answer place first: a first
-    clause that is exactly a label ("Neutral. It is neither ..."), else the only label named there.
-    Naming two labels without committing ("yes or no") gives None."""
-    names = _label_names(item)
-    for candidate in final_answer_candidates(answer):
-        first_clause = normalize(_CLAUSE.split(strip_wrapping(candidate), 1)[0])
-        if first_clause in names:
-            return names[first_clause]
-        labels = {label for _, label in _mentions(normalize(candidate), names)}
-        if labels:
-            return labels.pop() if len(labels) == 1 else None
-    return None
-
-
-def check_label(item: dict, answer: str) -> float:
-    """Closed label set: the label the answer commits to is the reference's label (aliases count)."""
-    names = _label_names(item)
-    want = names.get(normalize(item.get("reference") or ""))
-    return float(want is not None and committed_label(item, answer) == want)

@@ -102,13 +102,15 @@ def _words(toks: list[str]) -> float:
     return sum(0.5 if _CJK_CHAR.fullmatch(t) else 1.0 for t in toks)
 
 
-def _contains(candidate: list[str], reference: list[str]) -> bool:
-    """The reference's tokens appear contiguously, in order, in a short candidate (at most 12 words,
-    or three times the reference)."""
+def contains_in_order(candidate: list[str], reference: list[str]) -> bool:
+    """The reference's tokens appear contiguously, in order, in the candidate's."""
     n = len(reference)
-    if not n or _words(candidate) > max(12, 3 * _words(reference)):
-        return False
-    return any(candidate[i : i + n] == reference for i in range(len(candidate) - n + 1))
+    return n > 0 and any(candidate[i : i + n] == reference for i in range(len(candidate) - n + 1))
+
+
+def _short(candidate: list[str], reference: list[str]) -> bool:
+    """At most 12 words, or three times the reference."""
+    return _words(candidate) <= max(12, 3 * _words(reference))
 
 
 def check_exact(item: dict, answer: str) -> float:
@@ -128,7 +130,7 @@ def check_short_answer(item: dict, answer: str) -> float:
             continue
         for ref in references(item):
             want = tokens(ref)
-            if got == want or _contains(got, want):
+            if got == want or (_short(got, want) and contains_in_order(got, want)):
                 return 1.0
             if all(t in got for t in want if any(c.isdigit() for c in t)):
                 best = max(best, token_f1(got, want))
