@@ -39,8 +39,8 @@ def pool(fake_pool, fixed_prior, scripts):
 
 
 def ctx(pool: str, max_usd: float, **knobs) -> Context:
-    return Context(pool=pool, top_k=2, tolerance=0.2, max_layers=3, threshold=0.99, max_tokens=64,
-                   aggregator="a", max_usd=max_usd, **knobs)
+    knobs = {"top_k": 2, "tolerance": 0.2, "max_layers": 3, "threshold": 0.99, "max_tokens": 64, "aggregator": "a", **knobs}
+    return Context(pool=pool, max_usd=max_usd, **knobs)
 
 
 async def test_no_budget_runs_every_layer(pool, scripts):
