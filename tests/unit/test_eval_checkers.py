@@ -226,3 +226,11 @@ def test_code_environment_is_empty_and_cwd_is_a_temp_dir():
 def test_extract_code_tagged_and_plain():
     assert extract_code("[PYTHON]\ndef f():\n    return 1\n[/PYTHON]\n[TESTS]").strip() == "def f():\n    return 1"
     assert extract_code("def f(): pass") == "def f(): pass"
+
+
+def test_programs_that_contain_an_answer_dict_are_not_unwrapped():
+    program = "```python\ndef f():\n    return {\"answer\": 42}\n```"
+    assert unwrap_answer(program) == program
+    bare = "def f():\n    return {'answer': 42}\n"
+    assert unwrap_answer(bare) == bare
+    assert code(bare, "assert f() == {'answer': 42}") == 1.0

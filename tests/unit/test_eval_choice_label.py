@@ -123,3 +123,18 @@ def test_label_grade_uses_aliases_and_unwraps():
     assert grade({**YES_NO, "reference": "是"}, '{"answer": "是", "self_score": 0.9}') == 1.0
     assert grade({**YES_NO, "reference": "是"}, "Yes or no, hard to say.") == 0.0
     assert grade({**NLI, "reference": "not a label"}, "Entailment.") == 0.0
+
+
+@pytest.mark.parametrize(
+    "text, letter",
+    [
+        ("B is correct.", "B"),
+        ("(C) is the correct answer because the force doubles.", "C"),
+        ("**D** is the best choice.", "D"),
+        ("The answer is a bit unclear, but I'd say (C)", "C"),  # the article "a" is no letter
+        ("Option A is wrong. C is right.", "C"),
+        ("Option A is not correct, option D is.", "D"),
+    ],
+)
+def test_choice_letter_stated_as_correct(text, letter):
+    assert choice_letter(text) == letter

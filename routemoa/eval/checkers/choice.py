@@ -7,7 +7,8 @@ import unicodedata
 
 from routemoa.eval.checkers.text import contains_in_order, final_answer_candidates, last_boxed, strip_wrapping, tokens
 
-_L = r"(?P<letter>[A-Z])"
+_L = r"(?P<letter>(?-i:[A-Z])|(?-i:[a-z])(?=[).:：,，;。*\n]|\s*$))"
+"""An option letter: a capital, or a small letter only when punctuation follows ("Answer: d", not "is a")."""
 _END = r"(?![A-Za-z0-9])"
 _LEAD = r"[\s*_`\"'“”‘’(（\[【{:：]*"
 _CHOICE_PATTERNS = [
@@ -19,7 +20,8 @@ _CHOICE_PATTERNS = [
         re.IGNORECASE,
     ),
     re.compile(r"\"answer\"\s*:\s*\"\s*\(?" + _L + _END),
-    re.compile(r"\b(?:option|choice)\s*\(?" + _L + r"\)?" + _END + r"(?!\s+(?:is|was|are)\s+(?:not|in)correct)", re.IGNORECASE),
+    re.compile(r"(?:^|[\s(（*])" + _L + r"\)?\*{0,2}\s+(?:is|would\s+be)\s+(?:the\s+)?(?:correct|right|best|answer)\b"),
+    re.compile(r"\b(?:option|choice)\s*\(?" + _L + r"\)?" + _END + r"(?!\s+(?:is|was|are)\s+(?:not\b|incorrect|wrong|false))", re.IGNORECASE),
     re.compile(r"\*\*\s*\(?" + _L + r"(?:[).:：、．]|\*\*|\s)"),  # **B**, **B. text**, **(B) text**
 ]
 _LEADING_LETTER = re.compile(r"^" + _LEAD + r"(?:option\s*)?" + _L + r"(?:$|[).:：、．。,，]|[^\x00-\x7f])", re.IGNORECASE)
