@@ -5,10 +5,10 @@
         ...                                    # run RouteMoA on the pool
         stub.requests                          # every request body seen, in order
 
-Replies: a prompt that asks for `self_score` gets the agent JSON
+Replies: messages that ask for `self_score` get the agent JSON
 `{"answer": "<model> says 4", "self_score": 0.9}` (+ peer scores when asked);
-any other prompt (the aggregator) gets "4, aggregated by <model>". A request with
-`response_format` of type json_schema gets `stub.structured` (a dict) as JSON.
+any other request (the aggregator) with a JSON `response_format` gets
+`stub.structured` (a dict) as JSON, else "4, aggregated by <model>".
 `stub.replies[model] = fn(body) -> str` overrides a model's reply. Model `broken`
 answers 500. `stream: true` is answered with server-sent events, word by word,
 with a usage chunk when `stream_options.include_usage` is set.
@@ -89,15 +89,14 @@ class StubOpenAI:
         model = body["model"]
         if model in self.replies:
             return self.replies[model](body)
-        fmt = body.get("response_format") or {}
-        if fmt.get("type") in ("json_schema", "json_object"):
-            return json.dumps(self.structured)
-        prompt = str(body["messages"][-1].get("content"))
+        prompt = str(body["messages"])
         if "self_score" in prompt:
             reply: dict[str, Any] = {"answer": f"{model} says 4", "self_score": 0.9}
             if "peer_scores" in prompt:
                 reply["peer_scores"] = [0.8] * prompt.count("ANSWER_")
             return json.dumps(reply)
+        if (body.get("response_format") or {}).get("type") in ("json_schema", "json_object"):
+            return json.dumps(self.structured)
         return f"4, aggregated by {model}"
 
     async def _completions(self, request: Request) -> Response:

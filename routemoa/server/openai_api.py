@@ -6,8 +6,9 @@ operator's pools (call it off the event loop), the rest are pure functions.
 A request names a RouteMoA method in `model` (a graph of langgraph.json) and may
 carry RouteMoA knobs (fields of `routemoa.context.Context`) in an extra body
 field `routemoa`, e.g. `{"routemoa": {"max_layers": 1, "pool": "api"}}`.
-The standard `temperature` and `max_tokens` (or `max_completion_tokens`) set the
-knobs of the same name. Responses carry the usual `usage` (from the bill) and
+The standard `temperature`, `max_tokens` (or `max_completion_tokens`), `stop` and
+`response_format` set the knobs of the same name; other parameters are refused
+with a 400 that names them (`check_parameters`), never silently ignored. Responses carry the usual `usage` (from the bill) and
 an extra field `routemoa` with the routing summary.
 
 Requests are a client's: the pool is one of the operator's pool *names*, knobs
@@ -139,6 +140,43 @@ def parse_messages(raw: Any) -> list[BaseMessage]:
     return out
 
 
+ACCEPTED = ("model", "messages", "stream", "stream_options", "n", "user", "temperature", "max_tokens", "max_completion_tokens", "stop", "response_format", KNOBS_FIELD)
+"""Request fields the endpoint honours (`n` only 1; `user` is accepted and not used)."""
+
+NEUTRAL = {"logprobs": False, "tool_choice": "none", "top_p": 1, "presence_penalty": 0, "frequency_penalty": 0, "modalities": ["text"]}
+"""Values of other parameters that ask for nothing (accepted as if absent)."""
+
+REFUSED = {
+    "tools": "tools are not supported: RouteMoA's models answer, they do not call tools",
+    "tool_choice": "tools are not supported: RouteMoA's models answer, they do not call tools",
+    "functions": "function calling is not supported",
+    "function_call": "function calling is not supported",
+    "parallel_tool_calls": "tools are not supported",
+    "seed": "seed is not supported: a run samples several models, which share no seed",
+    "logprobs": "logprobs are not supported: the answer is written by several models",
+    "top_logprobs": "logprobs are not supported: the answer is written by several models",
+    "logit_bias": "logit_bias is not supported: the pool's models have different vocabularies",
+    "top_p": "top_p is not supported; set temperature",
+    "presence_penalty": "presence_penalty is not supported",
+    "frequency_penalty": "frequency_penalty is not supported",
+}
+"""Standard parameters refused with a 400, and why; any other unknown field is refused too."""
+
+
+def check_parameters(body: dict[str, Any]) -> None:
+    """400 naming the first parameter the endpoint would not honour (null and neutral values pass)."""
+    for name, value in body.items():
+        if name in ACCEPTED or value is None or (name in NEUTRAL and value == NEUTRAL[name]):
+            continue
+        reason = REFUSED.get(name, "not a parameter this endpoint supports")
+        raise bad_request(f"'{str(name)[:60]}': {reason} (honoured: {', '.join(ACCEPTED)})", param=str(name)[:60], code="unsupported_parameter")
+
+
+def _stop(value: Any) -> Any:
+    """`stop` as the knob's list (OpenAI allows one string)."""
+    return [value] if isinstance(value, str) else value
+
+
 def parse_context(body: dict[str, Any], method: str = "routemoa") -> Context:
     """The run's Context for `method` from the `routemoa` knobs and the standard sampling fields,
     as a client may set them (the operator's named pools and caps)."""
@@ -146,7 +184,12 @@ def parse_context(body: dict[str, Any], method: str = "routemoa") -> Context:
     if not isinstance(knobs, dict):
         raise bad_request(f"'{KNOBS_FIELD}' must be an object of RouteMoA knobs", param=KNOBS_FIELD)
     knobs = dict(knobs)
-    standard = {"temperature": body.get("temperature"), "max_tokens": body.get("max_completion_tokens", body.get("max_tokens"))}
+    standard = {
+        "temperature": body.get("temperature"),
+        "max_tokens": body.get("max_completion_tokens", body.get("max_tokens")),
+        "stop": _stop(body.get("stop")),
+        "response_format": body.get("response_format"),
+    }
     knobs.update({name: value for name, value in standard.items() if value is not None and name not in knobs})
     try:
         context = Context.from_mapping(method, knobs, client=True)
@@ -186,6 +229,7 @@ def parse_request(body: Any, methods: list[str]) -> ChatRequest:
         raise bad_request("'model' is required: one of " + ", ".join(methods), param="model")
     if model not in methods:
         raise APIError(404, f"The model '{model}' does not exist; available: {', '.join(methods)}", param="model", code="model_not_found")
+    check_parameters(body)
     n = body.get("n", 1)
     if n not in (None, 1):
         raise bad_request("only n=1 is supported", param="n")
