@@ -126,6 +126,7 @@ def test_final_math_answers_prefers_the_explicit_answer():
     assert final_math_answers(r"first \boxed{1} then \boxed{2}") == ["2"]
     assert final_math_answers("The answer is $x = 4$, since 2 + 2 = 4.")[0] == "x = 4"
     assert final_math_answers("Final answer: 7 apples") == ["7"]
+    assert final_math_answers("The answer is 5 (not 6).") == ["5"]
 
 
 # ------------------------------------------------------------------ gsm8k

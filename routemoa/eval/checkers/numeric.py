@@ -36,7 +36,7 @@ def final_math_answers(text: str) -> list[str]:
     statement = final_statement(text)
     if statement is not None:
         segments = _segments(statement)
-        plain = _strip_units(strip_wrapping(statement.split("\n")[0]))
+        plain = _strip_units(strip_wrapping(_FIRST_CLAUSE.split(statement, 1)[0]))  # "5 (not 6)." -> "5"
         return [s for s in ([segments[-1]] if segments else []) + [plain] if s.strip()]
     stripped = strip_wrapping(text)
     candidates = [_strip_units(stripped)] if "\n" not in stripped and len(stripped) <= 80 else []
