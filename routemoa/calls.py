@@ -31,6 +31,9 @@ RETRY_DELAY_S = 0.5
 """Pause before a retry."""
 RETRY_STATUSES = frozenset({408, 409, 429})
 """HTTP statuses worth another request, besides every 5xx."""
+FORMAT_REJECTED: set[tuple[str | None, str]] = set()
+"""(base_url, model) of endpoints that answered 400 to a `response_format` in this process: they get free
+text from then on (the reply parser reads it), without the format and without a failed request first."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,16 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError)
 
 
+def _endpoint(spec: ModelSpec) -> tuple[str | None, str]:
+    return spec.base_url, spec.model or spec.name
+
+
+def _format_rejected(exc: BaseException) -> bool:
+    """Whether a server refused the request's `response_format` (a 400 that names it)."""
+    text = str(exc).lower()
+    return getattr(exc, "status_code", None) == 400 and ("response_format" in text or "json_schema" in text)
+
+
 async def call_model(
     spec: ModelSpec, messages: list[BaseMessage], settings: CallSettings, *, stream_tokens: bool = False, **options
 ) -> CallResult:
@@ -109,6 +122,8 @@ async def call_model(
     config = None if stream_tokens else {"tags": NO_STREAM_TAGS}
     secrets = secret_values(Pool(models=(spec,), source=spec.name))
     deadline, attempts = start + settings.timeout_s, 0
+    if "response_format" in options and _endpoint(spec) in FORMAT_REJECTED:
+        options = {k: v for k, v in options.items() if k != "response_format"}
     try:
         model = chat_model(spec, settings)
         while True:
@@ -117,6 +132,10 @@ async def call_model(
                 reply = await asyncio.wait_for(model.ainvoke(messages, config=config, **options), timeout=deadline - time.perf_counter())
                 break
             except Exception as exc:
+                if "response_format" in options and _format_rejected(exc):  # once more, in free text
+                    FORMAT_REJECTED.add(_endpoint(spec))
+                    options = {k: v for k, v in options.items() if k != "response_format"}
+                    continue
                 if attempts >= MAX_ATTEMPTS or not _transient(exc) or time.perf_counter() + RETRY_DELAY_S >= deadline:
                     raise
             await asyncio.sleep(RETRY_DELAY_S)

@@ -84,8 +84,9 @@ class Context:
     weights_previous_only: list[float] = _knob(
         [0.7, 0.1, 0.2], "Fusion for a model that ran only in the previous layer: [prior, previous self, cross]."
     )
-    neutral_score: float = _knob(0.5, "Self or peer score used when a model's score is missing.", minimum=0, maximum=1)
+    neutral_score: float = _knob(0.5, "Score used for a missing earlier self score; an early exit needs the answer's peer consensus above it.", minimum=0, maximum=1)
     failure_penalty: float = _knob(0.5, "A model whose call failed (or whose scored reply was unreadable) keeps this fraction of its fused score.", minimum=0, maximum=1)
+    self_trust_margin: float = _knob(0.3, "A self score more than this above the model's peer consensus caps its self scores at consensus + this for the rest of the run.", minimum=0, maximum=1)
     self_assessment: bool = _knob(True, "Use the models' self scores in fusion (ablation switch).")
     cross_assessment: bool = _knob(True, "Use peer scores from the next layer in fusion (ablation switch).")
     early_exit: bool = _knob(True, "Stop before max_layers once the best fused score passes the threshold (ablation switch).")

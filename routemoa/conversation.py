@@ -25,6 +25,7 @@ def last_question(messages: Sequence[AnyMessage]) -> str:
 
 
 def history_before_query(messages: Sequence[AnyMessage]) -> list[AnyMessage]:
-    """Messages before the last human message, system messages excluded (models get their own)."""
+    """Messages before the last human message, the caller's system (and developer) messages included:
+    they are trusted and reach every agent and the aggregator (candidates.with_system merges them)."""
     index = _last_human_index(messages)
-    return [m for m in messages[: index or 0] if getattr(m, "type", "") != "system"]
+    return list(messages[: index or 0])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Collection, Mapping, Sequence
 
 from routemoa.context import Context
 
@@ -23,14 +23,17 @@ def decide(
     answered_ever: bool,
     candidates_left: bool,
     ctx: Context,
+    supported: Collection[str] | None = None,
 ) -> tuple[str, str]:
     """(decision, human-readable reason) after `layer`.
 
     `candidates_left`: some pool model did not just fail, so a next layer has someone to call.
+    `supported`: the models an early exit may rest on (assessment.exit_support); None = any.
     """
-    if answered_now:
-        best = max(answered_now, key=lambda m: fused[m])
-        if ctx.early_exit and fused[best] > ctx.threshold:
+    eligible = [m for m in answered_now if supported is None or m in supported]
+    if eligible and ctx.early_exit:
+        best = max(eligible, key=lambda m: fused[m])
+        if fused[best] > ctx.threshold:
             return EARLY_EXIT, f"{best} fused {fused[best]:.3f} > threshold {ctx.threshold:.3f}"
     if not answered_ever and (layer >= ctx.max_layers or not candidates_left):
         return ALL_FAILED, "every model call failed"
@@ -41,4 +44,6 @@ def decide(
     if not answered_now:
         return NEXT_LAYER, "every model of this layer failed; trying the next candidates"
     best = max(answered_now, key=lambda m: fused[m])
+    if ctx.early_exit and fused[best] > ctx.threshold:
+        return NEXT_LAYER, f"best fused {fused[best]:.3f} ({best}) > threshold, but no other model has backed its answer yet"
     return NEXT_LAYER, f"best fused {fused[best]:.3f} ({best}) <= threshold {ctx.threshold:.3f}"

@@ -7,8 +7,10 @@ Layer 2+:  a model of this and the previous layer: w·[prior, self_prev, self, c
            a previous-layer model without a cross score keeps its fused score;
            a model of neither layer keeps its fused score.
 Weights are normalised to sum to 1, so fused scores stay in [0, 1]. Disabling
-self-assessment drops the self terms; a failed call multiplies the model's
-fused score by `failure_penalty`.
+self-assessment drops the self terms; a failed call, and a scored reply without a
+readable self score, multiply the model's fused score by `failure_penalty`.
+Self scores arrive already capped by the peer consensus (assessment.capped) and the
+cross scores are the peers' medians (assessment.cross_assess).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class LayerScores:
     ran_now: Sequence[str]
     ran_previous: Sequence[str]
     failed_now: Sequence[str]
+    unscored_now: Sequence[str] = ()
+    """Models of this (scored) layer that answered without a readable self score."""
 
 
 def _weighted(weights: Sequence[float], values: Sequence[float], keep: Sequence[bool]) -> float:
@@ -50,7 +54,7 @@ def fuse(scores: LayerScores, ctx: Context) -> dict[str, float]:
     use_self = ctx.self_assessment
     fused = dict(scores.fused)
     for name in scores.ran_now:
-        if name in scores.failed_now:
+        if name in scores.failed_now or name in scores.unscored_now:
             continue
         prior, self_now = scores.prior[name], scores.self_now.get(name, ctx.neutral_score)
         if scores.layer == 1:
@@ -67,6 +71,6 @@ def fuse(scores: LayerScores, ctx: Context) -> dict[str, float]:
         self_prev = scores.self_previous.get(name, ctx.neutral_score)
         values = [scores.prior[name], self_prev, scores.cross[name]]
         fused[name] = _weighted(ctx.weights_previous_only, values, [True, use_self, True])
-    for name in scores.failed_now:
+    for name in [*scores.failed_now, *scores.unscored_now]:
         fused[name] = fused[name] * ctx.failure_penalty
     return fused

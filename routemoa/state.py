@@ -94,9 +94,11 @@ class State(InputState, OutputState, total=False):
     self_scores: dict[str, float]
     """Sanitised self scores of this layer's models."""
     cross_scores: dict[str, float]
-    """Peer scores of the previous layer's models, from this layer's assessor."""
-    assessor: str | None
-    """The model whose peer scores were used as the cross-assessment."""
+    """Peer consensus of the previous layer's models: the median of the other models' scores of each answer."""
+    assessors: list[str]
+    """The models of this layer whose peer scores went into the consensus."""
+    self_caps: dict[str, float]
+    """Per model whose self score ran far above its peer consensus: the cap on its self scores for the run."""
     decision: str
     """After rerank: 'next_layer', 'early_exit', 'max_layers', 'no_candidates' or 'all_failed'."""
 

@@ -2,47 +2,46 @@
 
 from __future__ import annotations
 
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, HumanMessage
+from langgraph.runtime import Runtime
 
 from routemoa import prompts
 from routemoa.calls import call_model, settings_for
-from langgraph.runtime import Runtime
-
+from routemoa.candidates import candidate_blocks, with_system
 from routemoa.context import Context, run_context
+from routemoa.garbage import screen
 from routemoa.parsing import parse_reply
 from routemoa.pool import load_pool
+from routemoa.reply_schema import scored_response_format
 from routemoa.state import AgentTask
 
 
-def references(answers: list[str]) -> str:
-    """The ANSWER_0..n block shown to a later layer or the aggregator."""
-    return "\n\n".join(prompts.REFERENCE_ITEM.format(index=i, answer=a) for i, a in enumerate(answers))
-
-
 def agent_messages(task: AgentTask, system_prompt: str | None) -> list[BaseMessage]:
-    """History plus the question wrapped in the layer's instructions."""
-    answers = task["previous_answers"]
-    if task["plain"] and answers:
-        text = prompts.ANSWER_PLAIN_WITH_REFERENCES.format(references=references(answers), question=task["question"])
-    elif task["plain"]:
-        text = prompts.ANSWER_PLAIN.format(question=task["question"])
-    elif answers:
-        text = prompts.ANSWER_WITH_PEER_SCORES.format(references=references(answers), question=task["question"])
+    """The caller's instructions and `system_prompt` as the one system message, the history, and the
+    question in the layer's instructions; earlier answers only as untrusted blocks in the user turn."""
+    answers, question = task["previous_answers"], task["question"]
+    if answers:
+        candidates = candidate_blocks(answers)
+        template = prompts.ANSWER_PLAIN_WITH_REFERENCES if task["plain"] else prompts.ANSWER_WITH_PEER_SCORES
+        text = template.format(candidates=candidates, count=len(answers), question=question)
     else:
-        text = prompts.ANSWER_WITH_SELF_SCORE.format(question=task["question"])
-    system = [SystemMessage(content=system_prompt)] if system_prompt else []
-    return system + list(task["history"]) + [HumanMessage(content=text)]
+        text = (prompts.ANSWER_PLAIN if task["plain"] else prompts.ANSWER_WITH_SELF_SCORE).format(question=question)
+    return with_system(task["history"], system_prompt) + [HumanMessage(content=text)]
 
 
 async def agent(task: dict, runtime: Runtime[Context]) -> dict:
-    """Call one model (`task` is an AgentTask); a failure or timeout becomes an error record, never an exception."""
+    """Call one model (`task` is an AgentTask); a failure, a timeout or a garbage reply becomes an error record."""
     ctx = await run_context(runtime, task["method"])
     spec = load_pool(ctx.pool).get(task["model"])
-    result = await call_model(spec, agent_messages(task, task["system_prompt"]), settings_for(spec, ctx))
-    parsed = parse_reply(result.text, expected_peers=len(task["previous_answers"]))
+    peers = len(task["previous_answers"])
+    settings = settings_for(spec, ctx)
+    response_format = None if task["plain"] else scored_response_format(spec, peers)
+    options = {"response_format": response_format} if response_format else {}
+    result = await call_model(spec, agent_messages(task, task["system_prompt"]), settings, **options)
+    parsed = parse_reply(result.text, expected_peers=peers)
     answer = parsed.answer  # a plain-mode reply in JSON anyway still yields its answer
-    self_score, peers = (None, None) if task["plain"] else (parsed.self_score, parsed.peer_scores)
+    self_score, peer_scores = (None, None) if task["plain"] else (parsed.self_score, parsed.peer_scores)
     record = result.record(
-        role="agent", layer=task["layer"], model=spec.name, answer=answer, self_score=self_score, peer_scores=peers
+        role="agent", layer=task["layer"], model=spec.name, answer=answer, self_score=self_score, peer_scores=peer_scores
     )
-    return {"records": [record]}
+    return {"records": [screen(record, result.text, settings.max_tokens)]}

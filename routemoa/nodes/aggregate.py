@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, HumanMessage
 
 from routemoa import prompts
 from routemoa.answer_format import aggregator_options, cut_at_stop, format_instruction
@@ -12,11 +12,12 @@ from routemoa.assessment import layer_records
 from routemoa.billing import build_bill
 from routemoa.budget import OVER_BUDGET, check_budget, expected_call_usd, messages_chars, spent_usd
 from routemoa.calls import call_model, settings_for
+from routemoa.candidates import candidate_blocks, with_system
 from langgraph.runtime import Runtime
 
 from routemoa.context import Context, run_context
 from routemoa.conversation import history_before_query
-from routemoa.nodes.agent import references
+from routemoa.garbage import screen
 from routemoa.pool import load_pool
 from routemoa.state import AgentRecord, State
 
@@ -78,11 +79,12 @@ async def aggregate(state: State, runtime: Runtime[Context]) -> dict:
     if len(answers) == 1 and format_instruction(ctx.response_format) is None:  # a JSON format needs the aggregator
         return _finish(state, cut_at_stop(best["answer"], ctx.stop), {"model": None, "reason": f"single answer from {best['model']}"}, [], None)
     spec = load_pool(ctx.pool).get(_aggregator_name(state, ctx))
-    system = prompts.AGGREGATE_SYSTEM.format(references=references([r["answer"] for r in answers]))
+    system = prompts.AGGREGATE_SYSTEM
     if instruction := format_instruction(ctx.response_format):
         system = f"{system}\n\n{instruction}"
-    history = history_before_query(state["messages"])
-    messages = [SystemMessage(content=system), *history, HumanMessage(content=state["question"])]
+    # The candidates are untrusted: only in the user turn, in delimited blocks (see candidates.py).
+    user = prompts.AGGREGATE_USER.format(candidates=candidate_blocks([r["answer"] for r in answers]), question=state["question"])
+    messages = [*with_system(history_before_query(state["messages"]), system), HumanMessage(content=user)]
     expected = expected_call_usd(spec, messages_chars(messages), settings_for(spec, ctx).max_tokens)
     check = check_budget(ctx.max_usd, spent_usd(state["records"]), expected)
     if not check.fits:
@@ -91,7 +93,7 @@ async def aggregate(state: State, runtime: Runtime[Context]) -> dict:
         return _finish(state, best["answer"], aggregation, [], None)
     result = await call_model(spec, messages, settings_for(spec, ctx, ctx.temperature / 2), stream_tokens=True,
                               **aggregator_options(spec, ctx.response_format, ctx.stop))
-    record = result.record(role="aggregator", layer=state["layer"], model=spec.name)
+    record = screen(result.record(role="aggregator", layer=state["layer"], model=spec.name), result.text, settings_for(spec, ctx).max_tokens)
     if record["error"]:
         aggregation = {"model": spec.name, "fallback": True, "reason": f"aggregator failed ({record['error']}); returned {best['model']}'s answer"}
         return _finish(state, cut_at_stop(best["answer"], ctx.stop), aggregation, [record], None)

@@ -1,20 +1,22 @@
-"""cross_assess: the most self-confident model of this layer scores the previous layer's answers."""
+"""cross_assess: every model of this layer scores the previous layer's answers; the medians are the cross scores."""
 
 from __future__ import annotations
 
-
-from routemoa.assessment import cross_scores
 from langgraph.runtime import Runtime
 
+from routemoa.assessment import cross_assess as combine, self_scores, update_self_caps
 from routemoa.context import Context, run_context
 from routemoa.state import State
 
 
 async def cross_assess(state: State, runtime: Runtime[Context]) -> dict:
-    """Pick the assessor and map its peer scores onto the previous layer's models."""
+    """Peer consensus per previous-layer model, who gave it, and the run's caps on self scores."""
     ctx = await run_context(runtime, state["method"])
+    layer = state["layer"]
+    caps = {} if layer == 1 else dict(state.get("self_caps") or {})
     if not ctx.cross_assessment:
-        return {"assessor": None, "cross_scores": {}}
+        return {"assessors": [], "cross_scores": {}, "self_caps": caps}
     shown = [item["model"] for item in state.get("shown") or []]
-    assessor, scores = cross_scores(state["records"], state["layer"], shown, ctx.neutral_score)
-    return {"assessor": assessor, "cross_scores": scores}
+    found = combine(state["records"], layer, shown)
+    caps = update_self_caps(caps, self_scores(state["records"], layer - 1), found.consensus, ctx.self_trust_margin)
+    return {"assessors": found.assessors, "cross_scores": found.consensus, "self_caps": caps}

@@ -10,10 +10,10 @@ from langgraph.runtime import Runtime
 from routemoa import prompts
 from routemoa.assessment import layer_records
 from routemoa.calls import call_model, settings_for
+from routemoa.candidates import candidate_blocks
 from routemoa.context import Context, run_context
 from routemoa.decision import EARLY_EXIT, NEXT_LAYER
 from routemoa.nodes.layer_end import close_layer, decide_layer
-from routemoa.nodes.agent import references
 from routemoa.parsing import find_object
 from routemoa.pool import load_pool
 from routemoa.state import State
@@ -42,7 +42,7 @@ async def judge(state: State, runtime: Runtime[Context]) -> dict:
     if len(answered) > ctx.judge_keep:
         spec = load_pool(ctx.pool).get(ctx.aggregator or answered[0]["model"])
         text = prompts.JUDGE.format(
-            references=references([r["answer"] for r in answered]), question=state["question"], keep=ctx.judge_keep
+            candidates=candidate_blocks([r["answer"] for r in answered]), question=state["question"], keep=ctx.judge_keep
         )
         result = await call_model(spec, [HumanMessage(content=text)], settings_for(spec, ctx, 0.0))
         verdict = None if result.error else read_verdict(result.text, len(answered), ctx.judge_keep)
@@ -54,6 +54,6 @@ async def judge(state: State, runtime: Runtime[Context]) -> dict:
             if verdict[1] and ctx.early_exit and decision == NEXT_LAYER:
                 decision, reason = EARLY_EXIT, "the moderator stopped: the kept answers agree"
         reason = f"{reason}; {note}" if decision != EARLY_EXIT else reason
-    assessor = records[0]["model"] if records else None
-    trace = close_layer(state, runtime, decision, reason, scores={}, assessor=assessor, kept=kept)
+    assessors = [r["model"] for r in records]
+    trace = close_layer(state, runtime, decision, reason, scores={}, assessors=assessors, kept=kept)
     return {"kept": kept, "decision": decision, "records": records, "trace": trace}

@@ -12,8 +12,9 @@ from routemoa.decision import decide
 from routemoa.state import State
 
 
-def decide_layer(state: State, fused: dict[str, float], ctx: Context) -> tuple[str, str]:
-    """(decision, reason) after the current layer, from its records and the fused scores."""
+def decide_layer(state: State, fused: dict[str, float], ctx: Context, supported: set[str] | None = None) -> tuple[str, str]:
+    """(decision, reason) after the current layer, from its records and the fused scores;
+    `supported`: the models an early exit may rest on (None = any)."""
     now = layer_records(state["records"], state["layer"])
     failed = [r["model"] for r in now if r["error"]]
     return decide(
@@ -23,6 +24,7 @@ def decide_layer(state: State, fused: dict[str, float], ctx: Context) -> tuple[s
         answered_ever=any(not r["error"] for r in state["records"] if r["role"] == "agent"),
         candidates_left=any(m not in failed for m in fused),
         ctx=ctx,
+        supported=supported,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from routemoa.assessment import layer_records, self_scores
+from routemoa.assessment import capped, exit_support, layer_records, scored_layer, self_scores, unscored
 from routemoa.context import Context, run_context
 from routemoa.fusion import LayerScores, fuse
 from routemoa.nodes.layer_end import close_layer, decide_layer
@@ -19,6 +19,7 @@ async def rerank(state: State, runtime: Runtime[Context]) -> dict:
     """New fused scores, the decision, and one trace entry for this layer."""
     ctx = await run_context(runtime, state["method"])
     layer, records = state["layer"], state["records"]
+    caps = state.get("self_caps") or {}
     now = layer_records(records, layer)
     failed = [r["model"] for r in now if r["error"]]
     answered = [r["model"] for r in now if not r["error"]]
@@ -28,28 +29,32 @@ async def rerank(state: State, runtime: Runtime[Context]) -> dict:
             layer=layer,
             prior=state["prior"],
             fused=state["fused"],
-            self_now=state["self_scores"],
-            self_previous=self_scores(records, layer - 1, ctx.neutral_score),
+            self_now=capped(state["self_scores"], caps),
+            self_previous=capped(self_scores(records, layer - 1), caps),
             cross=state["cross_scores"],
             ran_now=[r["model"] for r in now],
             ran_previous=previous,
             failed_now=failed,
+            unscored_now=unscored(records, layer) if scored_layer(ctx, layer) else [],
         ),
         ctx,
     )
-    decision, reason = decide_layer(state, fused, ctx)
+    # Without cross-assessment (an ablation) nobody can back an answer: the paper's exit rule applies.
+    supported = exit_support(records, state["cross_scores"], answered, ctx.neutral_score) if ctx.cross_assessment else None
+    decision, reason = decide_layer(state, fused, ctx, supported)
     involved = [p["name"] for p in state["selected"]] + [m for m in previous if m not in answered + failed]
     scores = {
         m: {
             "prior": _rounded(state["prior"][m]),
             "prior_source": state["prior_source"][m],
             "self": _rounded(state["self_scores"].get(m)),
+            "self_cap": _rounded(caps.get(m)),
             "cross": _rounded(state["cross_scores"].get(m)),
             "fused": _rounded(fused[m]),
         }
-            for m in involved
-        }
-    trace = close_layer(state, runtime, decision, reason, scores=scores, assessor=state.get("assessor"))
+        for m in involved
+    }
+    trace = close_layer(state, runtime, decision, reason, scores=scores, assessors=state.get("assessors") or [])
     return {"fused": fused, "decision": decision, "trace": trace}
 
 

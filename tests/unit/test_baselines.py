@@ -69,9 +69,13 @@ async def test_random_k_is_k_plus_one_calls_and_seeded(pool, scripts):
 
 
 async def test_no_early_exit_ablation_runs_every_layer(pool, scripts):
-    scripts["a"].reply = json.dumps({"answer": "A", "self_score": 1.0})
+    def confident(prompt):  # sure of itself, and backs every earlier answer
+        peers = {"peer_scores": [1.0] * prompt.count("begin m")} if "ANSWER_0" in prompt else {}
+        return json.dumps({"answer": "A", "self_score": 1.0, **peers})
+
+    scripts["a"].reply = scripts["b"].reply = confident
     base = dict(pool=pool, top_k=2, max_layers=3)
-    assert len((await run_query("q", Context(**base)))["trace"]) == 1
+    assert len((await run_query("q", Context(**base)))["trace"]) == 2  # layer 2's peer scores back the exit
     assert len((await run_query("q", Context(**base, early_exit=False)))["trace"]) == 3
 
 

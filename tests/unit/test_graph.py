@@ -34,18 +34,39 @@ def calls(out):
 
 async def test_early_exit_after_layer_one(fake_pool, fixed_prior, scripts):
     pool = fake_pool(["a", "b", "c"])
-    fixed_prior({"a": 0.9, "b": 0.75, "c": 0.4})
-    scripts["a"].reply = lambda p: "final" if is_aggregation(p) else reply("4", 1.0)
-    scripts["b"].reply = reply("5", 0.2)
+    fixed_prior({"a": 0.9, "b": 0.6, "c": 0.4})  # only a is within the tolerance band: it answers alone
+    scripts["a"].reply = reply("4", 1.0)
     out = await run_query("2+2?", Context(pool=pool, top_k=2, max_layers=3))
     assert len(out["trace"]) == 1
     assert out["trace"][0]["decision"] == "early_exit"
-    assert layer_models(out, 1) == ["a", "b"]
-    assert scripts["c"].calls == []
-    assert out["answer"] == "final"
-    assert calls(out) == 3  # two agents + aggregator
-    assert isinstance(out["messages"][-1], AIMessage) and out["messages"][-1].content == "final"
+    assert layer_models(out, 1) == ["a"]
+    assert scripts["b"].calls == [] and scripts["c"].calls == []
+    assert out["answer"] == "4"
+    assert calls(out) == 1  # one answer: no aggregation
+    assert isinstance(out["messages"][-1], AIMessage) and out["messages"][-1].content == "4"
     assert out["trace"][0]["scores"]["a"]["fused"] == pytest.approx(0.9 * 0.9 + 0.1 * 1.0)
+
+
+async def test_early_exit_needs_another_model_to_back_the_answer(fake_pool, fixed_prior, scripts):
+    pool = fake_pool(["a", "b", "c"])
+    fixed_prior({"a": 0.9, "b": 0.8, "c": 0.4})
+
+    def a_reply(prompt):
+        if is_aggregation(prompt):
+            return "final"
+        return reply("4", 1.0, [1.0, 0.0]) if "ANSWER_0" in prompt else reply("4", 1.0)
+
+    scripts["a"].reply = a_reply
+    scripts["b"].reply = lambda p: reply("4", 0.9, [1.0, 0.1]) if "ANSWER_0" in p else reply("5", 0.2)
+    out = await run_query("2+2?", Context(pool=pool, top_k=2, max_layers=3))
+    # a's fused score passes the threshold after layer 1, but nobody else has scored its answer yet
+    assert out["trace"][0]["scores"]["a"]["fused"] > 0.76
+    assert out["trace"][0]["decision"] == "next_layer" and "backed" in out["trace"][0]["reason"]
+    # in layer 2, b scores a's answer 1.0 (a's score of its own answer is ignored): now it may stop
+    assert out["trace"][1]["decision"] == "early_exit" and out["trace"][1]["reason"].startswith("a fused")
+    assert out["trace"][1]["assessors"] == ["a", "b"] and out["trace"][1]["scores"]["b"]["cross"] == 0.0
+    assert out["answer"] == "final" and calls(out) == 2 + 2 + 1
+    assert scripts["c"].calls == []
 
 
 async def test_full_run_to_max_layers(fake_pool, fixed_prior, scripts):
@@ -64,18 +85,20 @@ async def test_cross_assessment_changes_who_runs_next(fake_pool, fixed_prior, sc
     fixed_prior({"a": 0.6, "b": 0.58, "c": 0.5, "d": 0.3})
 
     def b_reply(prompt):
-        # in layer 2, b is the most confident and scores a's answer 0, its own 1
-        return reply("B", 0.9, [0.0, 1.0]) if "ANSWER_0" in prompt else reply("B")
+        # in layer 2, b scores a's answer 0 (and its own 1, which is ignored)
+        return reply("B", 0.9, [0.0, 1.0]) if "ANSWER_0" in prompt else reply("B", 0.5)
 
-    scripts["a"].reply = lambda p: reply("A", 0.5, [1.0, 0.0]) if "ANSWER_0" in p else reply("A")
+    scripts["a"].reply = lambda p: reply("A", 0.5, [1.0, 1.0]) if "ANSWER_0" in p else reply("A", 0.5)
     scripts["b"].reply = b_reply
     ctx = Context(pool=pool, top_k=2, max_layers=3, threshold=0.95, tolerance=0.5)
     out = await run_query("q", ctx)
     assert layer_models(out, 1) == ["a", "b"]
     assert layer_models(out, 2) == ["a", "b"]
-    assert out["trace"][1]["assessor"] == "b"
-    assert out["trace"][1]["scores"]["a"]["cross"] == 0.0
-    assert layer_models(out, 3) == ["b", "c"]  # a demoted by b's cross-assessment, c promoted
+    assert sorted(out["trace"][1]["assessors"]) == ["a", "b"]
+    scores = out["trace"][1]["scores"]
+    assert scores["a"]["cross"] == 0.0 and scores["b"]["cross"] == 1.0  # nobody's score of its own answer counts
+    assert scores["a"]["self_cap"] == pytest.approx(0.3)  # a claimed 0.5, its peer gave 0.0: capped at 0 + margin
+    assert layer_models(out, 3) == ["b", "c"]  # a demoted by the cross-assessment, c promoted
 
     scripts["a"].calls.clear()
     no_cross = await run_query("q", replace(ctx, cross_assessment=False))
@@ -100,7 +123,9 @@ async def test_malformed_json_is_handled(fake_pool, fixed_prior, scripts):
     scripts["b"].reply = '{"answer": "y", "self_score": NaN'
     out = await run_query("q", Context(pool=pool, top_k=2, max_layers=1))
     scores = out["trace"][0]["scores"]
-    assert scores["a"]["self"] == 0.5 and scores["b"]["self"] == 0.5  # neutral default
+    # the answers are read, but a scored reply without a readable self score costs the failure penalty
+    assert scores["a"]["self"] is None and scores["b"]["self"] is None
+    assert scores["a"]["fused"] == pytest.approx(0.9 * 0.5) and scores["b"]["fused"] == pytest.approx(0.8 * 0.5)
     assert out["answer"] == "merged" and not out["trace"][0]["errors"]
 
 

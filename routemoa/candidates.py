@@ -1,0 +1,56 @@
+"""Earlier answers shown to a model as untrusted data, and the trusted system text of a call.
+
+Model output is untrusted: it is shown to other models only in the user turn, inside
+blocks labelled ANSWER_0, ANSWER_1, ... whose boundary lines carry a marker drawn at
+random for each prompt (`secrets`), so an answer cannot close its block or open a
+forged one; any occurrence of the marker inside an answer is replaced. The blocks are
+preceded and followed by instructions that say they are data, not instructions
+(prompts.CANDIDATES). System messages hold only trusted text: the caller's own system
+(and developer) messages first, then the pool's role prompt or RouteMoA's instructions.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Sequence
+
+from langchain_core.messages import AnyMessage, SystemMessage
+
+from routemoa import prompts
+
+MARKER_BYTES = 8
+"""Random bytes per marker (16 hex digits)."""
+REDACTED_MARKER = "[marker removed]"
+
+
+def new_marker() -> str:
+    """A fresh boundary marker."""
+    return "m" + secrets.token_hex(MARKER_BYTES)
+
+
+def escape(answer: str, marker: str) -> str:
+    """`answer` with every occurrence of `marker` (any letter case) replaced."""
+    return re.sub(re.escape(marker), REDACTED_MARKER, answer, flags=re.IGNORECASE)
+
+
+def candidate_blocks(answers: Sequence[str], marker: str | None = None) -> str:
+    """The answers as delimited ANSWER_i blocks between the untrusted-data instructions."""
+    marker = marker or new_marker()
+    blocks = "\n\n".join(
+        prompts.CANDIDATE_BLOCK.format(index=i, marker=marker, answer=escape(a, marker)) for i, a in enumerate(answers)
+    )
+    return prompts.CANDIDATES.format(count=len(answers), last=len(answers) - 1, marker=marker, blocks=blocks)
+
+
+def split_history(history: Sequence[AnyMessage]) -> tuple[list[str], list[AnyMessage]]:
+    """(texts of the caller's system messages, the other messages in order)."""
+    system = [str(m.text) for m in history if getattr(m, "type", "") == "system" and str(m.text).strip()]
+    return system, [m for m in history if getattr(m, "type", "") != "system"]
+
+
+def with_system(history: Sequence[AnyMessage], own: str | None) -> list[AnyMessage]:
+    """The history with one system message first: the caller's instructions, then `own` (trusted text only)."""
+    caller, rest = split_history(history)
+    parts = [*caller, *([own] if own else [])]
+    return ([SystemMessage(content="\n\n".join(parts))] if parts else []) + rest
