@@ -148,7 +148,9 @@ def load_pool(path: str | os.PathLike | None = None) -> Pool:
 
     Parsed once per file version (device, inode, mtime, size); the variables
     named by `api_key_env` are checked on every call. I/O: one stat per call
-    (and a bounded read on a new version); use asyncio.to_thread from async code.
+    (and a bounded non-blocking read of a new version); prefer asyncio.to_thread
+    from async code. It never reads the working directory for an absolute path,
+    so LangGraph dev's blocking-call check (which allows stat) accepts it in the loop.
     """
     if path is None or str(path) == EMBEDDED_POOL:
         pool = _embedded_pool()
@@ -242,7 +244,7 @@ def _load_cached(where: str, _dev: int, _ino: int, _mtime_ns: int, _size: int) -
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _error(where, f"pool file is not UTF-8 (invalid byte at offset {exc.start})") from None
-    return parse_pool(parse_yaml(text, where), where, base_dir=os.path.dirname(os.path.abspath(where)))
+    return parse_pool(parse_yaml(text, where), where, base_dir=os.path.dirname(where))
 
 
 @functools.lru_cache(maxsize=1)
@@ -449,7 +451,10 @@ def _options(value: Any, fail) -> dict[str, Any]:
 
 
 def _check_scorer(value: Any, where: str, base_dir: str | os.PathLike | None) -> str | None:
-    """The absolute scorer checkpoint directory, relative to the pool file's directory."""
+    """The scorer checkpoint directory, relative to the pool file's directory, made absolute.
+
+    Only a relative pool path makes this read the working directory.
+    """
     if value is None:
         return None
 

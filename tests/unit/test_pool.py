@@ -68,6 +68,25 @@ def test_relative_scorer_resolves_against_the_pool_file(tmp_path, monkeypatch):
     assert load_pool(os.path.relpath(path)).scorer == str(tmp_path / "ckpt")
 
 
+def test_loading_passes_langgraph_devs_blocking_call_check(tmp_path, monkeypatch):
+    """LangGraph dev refuses os.getcwd and reads of blocking descriptors inside the event loop
+    (a relative pool path used to be an HTTP 500)."""
+    (tmp_path / "ckpt").mkdir()
+    path = write(tmp_path, [model()], scorer="ckpt")
+    real_read = os.read
+
+    def refuse():
+        raise AssertionError("os.getcwd called")
+
+    def nonblocking_read(fd, size):
+        assert not os.get_blocking(fd), "read of a blocking descriptor"
+        return real_read(fd, size)
+
+    monkeypatch.setattr(os, "getcwd", refuse)
+    monkeypatch.setattr(os, "read", nonblocking_read)
+    assert load_pool(str(path)).scorer == str(tmp_path / "ckpt")
+
+
 @pytest.mark.parametrize(
     "models, message",
     [
