@@ -7,6 +7,7 @@ import re
 from routemoa.eval.checkers.text import final_answer_candidates, normalize, strip_wrapping
 
 _CLAUSE = re.compile(r"[.。!！?？;；,，:：\n]")
+_KEY_VALUE = re.compile(r"^[\s*_#>-]*[^\s:：*][^:：\n]{0,30}[:：]\**\s*(?P<value>[^\n]+)$", re.MULTILINE)
 
 
 def _label_names(item: dict) -> dict[str, str]:
@@ -33,13 +34,21 @@ def _mentions(text: str, names: dict[str, str]) -> list[tuple[int, str]]:
     return sorted(found)
 
 
+def _first_clause(text: str) -> str:
+    return normalize(_CLAUSE.split(strip_wrapping(text), 1)[0])
+
+
 def committed_label(item: dict, answer: str) -> str | None:
-    """The label an answer commits to, looking at its most explicit final-answer place first: a first
-    clause that is exactly a label ("Neutral. It is neither ..."), else the only label named there.
-    Naming two labels without committing ("yes or no") gives None."""
+    """The label an answer commits to: the last `key: label` line ("Sentiment: Negative"); else, in its
+    most explicit final-answer place first, a first clause that is exactly a label ("Neutral. It is
+    neither ..."), else the only label named there. Naming two labels without committing gives None."""
     names = _label_names(item)
+    stated = [_first_clause(m.group("value")) for m in _KEY_VALUE.finditer(answer)]
+    stated = [names[s] for s in stated if s in names]
+    if stated:  # "Sentiment: Negative", "**Label:** entailment", "类别：体育"
+        return stated[-1]
     for candidate in final_answer_candidates(answer):
-        first_clause = normalize(_CLAUSE.split(strip_wrapping(candidate), 1)[0])
+        first_clause = _first_clause(candidate)
         if first_clause in names:
             return names[first_clause]
         labels = {label for _, label in _mentions(normalize(candidate), names)}
