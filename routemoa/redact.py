@@ -7,7 +7,8 @@ operator's files (routemoa.operator_pools), so every (variable, URL) pair was
 written by the operator. What a provider sends back (an error that echoes the
 Authorization header, say) is untrusted: pass every error text, trace entry,
 bill, checkpointed record, log line and HTTP response through `scrub` /
-`scrub_data` with `secret_values(pool)` before it leaves the process.
+`scrub_data` with `secret_values(pool)` before it leaves the process, and
+scrub before `one_line` (cutting first could leave the start of a key behind).
 
 All functions here are pure (no I/O) except `secret_values`, which reads
 `os.environ` (no blocking).
@@ -16,7 +17,6 @@ All functions here are pure (no I/O) except `secret_values`, which reads
 from __future__ import annotations
 
 import os
-import unicodedata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -78,17 +78,12 @@ def _scrub_walk(value: Any, secrets: list[str]) -> Any:
 def one_line(text: str, limit: int = 300) -> str:
     """`text` as one printable line of at most `limit` characters.
 
-    Runs of whitespace (newlines included) become one space; other control,
-    surrogate and unassigned characters become `\\xNN`/`\\uNNNN` escapes; a
-    longer text is cut and ends with '...'.
+    Runs of whitespace (newlines included) become one space; characters that
+    are not printable (controls, format characters such as U+202E, surrogates,
+    unassigned ones) become `\\xNN`/`\\uNNNN` escapes; a longer text is cut and
+    ends with '...'.
     """
-    parts = []
-    for ch in " ".join(str(text).split()):
-        if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp"):
-            parts.append(_escape(ch))
-        else:
-            parts.append(ch)
-    line = "".join(parts)
+    line = "".join(ch if ch.isprintable() else _escape(ch) for ch in " ".join(str(text).split()))
     if len(line) <= limit:
         return line
     return line[: max(0, limit - len(ELLIPSIS))] + ELLIPSIS
@@ -116,3 +111,35 @@ def _safe_repr(value: Any) -> str:
     if isinstance(value, (dict, list, tuple, set, bytes)):
         return f"<{type(value).__name__} of {len(value)} items>"
     return ascii(value)[:200]
+
+
+class StreamScrubber:
+    """Scrub a text that arrives in pieces (streamed tokens): a secret split across pieces is still replaced.
+
+    `feed` returns what can be shown now; the tail that could be the start of a secret is held back
+    until the next piece shows whether it is one. `flush` returns the rest at the end of the stream.
+    """
+
+    def __init__(self, secrets: list[str]):
+        self.secrets = sorted((s for s in secrets if s), key=len, reverse=True)
+        self.pending = ""
+
+    def feed(self, piece: str) -> str:
+        """The scrubbed text that is safe to show after `piece` arrived."""
+        text = scrub(self.pending + piece, self.secrets)
+        hold = self._secret_prefix_length(text)
+        self.pending = text[len(text) - hold:] if hold else ""
+        return text[: len(text) - hold]
+
+    def flush(self) -> str:
+        """Whatever was held back (scrubbed), at the end of the stream."""
+        rest, self.pending = scrub(self.pending, self.secrets), ""
+        return rest
+
+    def _secret_prefix_length(self, text: str) -> int:
+        """Length of the longest end of `text` that is a proper start of some secret."""
+        for size in range(min(len(text), max((len(s) for s in self.secrets), default=1) - 1), 0, -1):
+            tail = text[-size:]
+            if any(s.startswith(tail) for s in self.secrets):
+                return size
+        return 0

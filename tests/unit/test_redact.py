@@ -53,7 +53,7 @@ def test_one_line():
     assert one_line("x\x00y\x1b[31m\u2028z") == "x\\x00y\\x1b[31m z"
     long = one_line("word " * 200, limit=50)
     assert len(long) == 50 and long.endswith("...")
-    assert one_line("\ud800") == "\\ud800"
+    assert one_line("\ud800 \u202eevil \xe9") == "\\ud800 \\u202eevil \xe9"
 
 
 def test_show_never_builds_huge_strings():
