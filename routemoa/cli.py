@@ -99,6 +99,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0 if not out.get("error") else 1
 
 
+def cmd_route(args: argparse.Namespace) -> int:
+    """Print where the question would go (prior per model, first layer, expected cost) without calling a model."""
+    from routemoa.route import format_route, route
+
+    knobs = {k: v for k, v in {"pool": args.pool, "top_k": args.top_k, "tolerance": args.tolerance, "cost_weight": args.cost_weight}.items() if v is not None}
+    plan = route(args.question, knobs, method=args.method)
+    print(json.dumps(plan, indent=2, ensure_ascii=False) if args.json else format_route(plan), end="\n" if args.json else "")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="routemoa", description="RouteMoA: Mixture-of-Agents with a learned router.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object: answer, bill, trace")
     ask.add_argument("--quiet", action="store_true", help="no per-layer progress on stderr")
     ask.set_defaults(handler=cmd_ask)
+    plan = commands.add_parser("route", help="show which models a question would go to (prior, first layer, expected cost); no LLM call")
+    plan.add_argument("question")
+    plan.add_argument("--pool", help="pool YAML file (default: the embedded local pool)")
+    plan.add_argument("--method", default="routemoa", help="routemoa (default), moa, smoa, single or random_k")
+    plan.add_argument("--top-k", type=int)
+    plan.add_argument("--tolerance", type=float)
+    plan.add_argument("--cost-weight", type=float)
+    plan.add_argument("--json", action="store_true", help="print one JSON object")
+    plan.set_defaults(handler=cmd_route)
     for register in (register_serve, register_scorer, register_eval):
         register(commands)
     return parser

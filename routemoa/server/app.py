@@ -1,4 +1,5 @@
-"""OpenAI-compatible HTTP app: `GET /v1/models`, `GET /v1/models/{id}`, `POST /v1/chat/completions`.
+"""OpenAI-compatible HTTP app: `GET /v1/models`, `GET /v1/models/{id}`, `POST /v1/chat/completions`,
+and `POST /v1/route` (where a request would go, without running it).
 
 langgraph.json mounts it into the LangGraph server (`"http": {"app": ...}`), so
 one `langgraph dev` / LangGraph deployment serves Studio, the LangGraph API and
@@ -31,6 +32,9 @@ from starlette.routing import Route
 from routemoa.errors import UserError
 from routemoa.runner import Finished, Token, stream_answer
 from routemoa.limits import CapExceeded, check_cap
+from routemoa.methods import METHODS
+from routemoa.operator_pools import default_pool_name
+from routemoa.server import catalog
 from routemoa.server import openai_api as api
 from routemoa.server.methods import load_method, method_names
 
@@ -52,21 +56,61 @@ def _failure(exc: BaseException) -> api.APIError:
     return api.APIError(500, f"RouteMoA failed: {type(exc).__name__} (the server's log has the details)", type="server_error")
 
 
-def _model(name: str) -> dict[str, Any]:
-    return {"id": name, "object": "model", "created": 0, "owned_by": "routemoa"}
+def _models(names: list[str]) -> list[dict[str, Any]]:
+    """`/v1/models` objects of `names`, each with the operator's default pool (reads files: run in a thread)."""
+    from routemoa.operator_pools import default_pool_reference
+    from routemoa.pool import PoolError, load_pool
+
+    pool_name = default_pool_name() or "default"
+    try:
+        pool = load_pool(default_pool_reference())
+    except PoolError as exc:
+        log.error("default pool %r cannot be used: %s", pool_name, exc)
+        pool = None
+    return [catalog.method_entry(name, pool_name, pool) for name in names]
 
 
 async def list_models(request: Request) -> Response:
-    """Every method exported in langgraph.json."""
+    """Every method exported in langgraph.json, with the pool it serves and that pool's models."""
     names = await asyncio.to_thread(method_names)
-    return JSONResponse({"object": "list", "data": [_model(n) for n in names]})
+    return JSONResponse({"object": "list", "data": await asyncio.to_thread(_models, names)})
 
 
 async def get_model(request: Request) -> Response:
     name = request.path_params["model"]
     if name not in await asyncio.to_thread(method_names):
         return _error(api.APIError(404, f"The model '{name}' does not exist", param="model", code="model_not_found"))
-    return JSONResponse(_model(name))
+    return JSONResponse((await asyncio.to_thread(_models, [name]))[0])
+
+
+def _route(raw: bytes, methods: list[str]) -> dict[str, Any]:
+    """`POST /v1/route`: the routing plan of a chat request's messages (no model is called)."""
+    from routemoa.route import route
+
+    try:
+        body = json.loads(raw.decode("utf-8") or "null")
+    except (UnicodeDecodeError, RecursionError, ValueError):
+        raise api.bad_request("the request body is not valid UTF-8 JSON", code="invalid_json") from None
+    if not isinstance(body, dict):
+        raise api.bad_request("the request body must be a JSON object", code="invalid_json")
+    method = body.get("model") or "routemoa"
+    if method not in methods or method not in METHODS:
+        raise api.APIError(404, f"The model '{str(method)[:60]}' does not exist; available: {', '.join(methods)}", param="model", code="model_not_found")
+    messages = api.parse_messages(body.get("messages"))
+    context = api.parse_context(body, method)
+    plan = route(messages, context, method=method)
+    plan["pool"] = (body.get(api.KNOBS_FIELD) or {}).get("pool") or default_pool_name() or "default"
+    return plan
+
+
+async def route_query(request: Request) -> Response:
+    """Which models a chat request would go to, their priors and the first layer's expected cost; no LLM call."""
+    try:
+        raw = await _read_body(request)
+        plan = await asyncio.to_thread(_route, raw, await asyncio.to_thread(method_names))
+    except Exception as exc:
+        return _error(_failure(exc))
+    return JSONResponse(plan)
 
 
 def _sse(payload: Any) -> str:
@@ -220,6 +264,7 @@ async def chat_completions(request: Request) -> Response:
 routes = [
     Route("/v1/models", list_models, methods=["GET"]),
     Route("/v1/models/{model:path}", get_model, methods=["GET"]),
+    Route("/v1/route", route_query, methods=["POST"]),
     Route("/v1/chat/completions", chat_completions, methods=["POST"]),
 ]
 
