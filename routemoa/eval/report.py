@@ -3,8 +3,8 @@ as JSON, Markdown and a plot.
 
 Input: per-item results `{method, id, correct, usd, seconds, calls}`, optionally `task` (report group)
 and `score`. Accuracy intervals are Wilson score intervals, per task and overall; each pair of methods
-gets the paired difference in accuracy on the items both answered, with a paired-bootstrap interval and
-the exact McNemar p-value.
+gets the paired difference in accuracy on the items both answered, with the exact (conditional)
+McNemar interval and p-value, which always agree: p < 0.05 exactly when the interval excludes 0.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ import json
 import math
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Iterable, Sequence
-
-import numpy as np
+from typing import Any, Callable, Iterable, Sequence
 
 Z95 = 1.959963984540054
-BOOTSTRAP_RESAMPLES = 4000
+ALPHA = 0.05
 ALL_TASKS = "all"
 
 
@@ -50,6 +48,38 @@ def mcnemar_p(only_a: int, only_b: int) -> float:
         return 1.0
     tail = sum(math.comb(n, k) for k in range(min(only_a, only_b) + 1)) / 2**n
     return min(1.0, 2 * tail)
+
+
+def _binomial_cdf(k: int, n: int, p: float) -> float:
+    """P(X <= k) for X ~ Binomial(n, p), summed in log space (no underflow for large n)."""
+    if k < 0:
+        return 0.0
+    if k >= n or p <= 0.0:
+        return 1.0
+    if p >= 1.0:
+        return 0.0
+    logs = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * math.log(p) + (n - i) * math.log1p(-p)
+            for i in range(k + 1)]
+    top = max(logs)
+    return min(1.0, math.exp(top) * sum(math.exp(x - top) for x in logs))
+
+
+def _bisect(increasing: Callable[[float], float]) -> float:
+    """The p in [0, 1] where an increasing function crosses 0 (60 halvings)."""
+    low, high = 0.0, 1.0
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if increasing(mid) < 0 else (low, mid)
+    return (low + high) / 2
+
+
+def clopper_pearson(k: int, n: int, alpha: float = ALPHA) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) interval of a binomial proportion; (0, 1) when n is 0."""
+    if n == 0:
+        return 0.0, 1.0
+    low = 0.0 if k == 0 else _bisect(lambda p: (1 - _binomial_cdf(k - 1, n, p)) - alpha / 2)
+    high = 1.0 if k == n else _bisect(lambda p: alpha / 2 - _binomial_cdf(k, n, p))
+    return low, high
 
 
 def summarize(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -94,24 +124,26 @@ def accuracy_intervals(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]
     return overall + sorted((r for r in rows if r["task"] != ALL_TASKS), key=lambda r: r["task"])
 
 
-def paired_differences(results: Iterable[dict[str, Any]], seed: int = 0) -> list[dict[str, Any]]:
-    """For each pair of methods (first-seen order), on the items both answered: accuracy of a minus b,
-    its 95 % paired-bootstrap percentile interval, the discordant counts and the exact McNemar p-value."""
+def paired_differences(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """For each pair of methods (first-seen order), on the N items both answered: accuracy of a minus b,
+    the discordant counts (only a right: b10, only b right: b01), the exact McNemar p-value, and the
+    exact conditional 95 % interval of the difference: with n = b10 + b01 discordant items and
+    [lo, hi] the Clopper-Pearson interval of b10 / n, the difference lies in n / N × [2 lo − 1, 2 hi − 1]."""
     marks: dict[str, dict[str, bool]] = defaultdict(dict)
     for r in results:
         marks[r["method"]][r["id"]] = bool(r["correct"])
-    rng = np.random.default_rng(seed)
     rows = []
     for a, b in itertools.combinations(marks, 2):
         ids = [i for i in marks[a] if i in marks[b]]
         if not ids:
             continue
-        diff = np.array([int(marks[a][i]) - int(marks[b][i]) for i in ids], dtype=float)
-        means = diff[rng.integers(0, len(diff), size=(BOOTSTRAP_RESAMPLES, len(diff)))].mean(axis=1)
-        only_a, only_b = int((diff > 0).sum()), int((diff < 0).sum())
+        only_a = sum(marks[a][i] and not marks[b][i] for i in ids)
+        only_b = sum(marks[b][i] and not marks[a][i] for i in ids)
+        discordant, n = only_a + only_b, len(ids)
+        low, high = clopper_pearson(only_a, discordant) if discordant else (0.5, 0.5)
         rows.append({
-            "a": a, "b": b, "n": len(ids), "difference": float(diff.mean()),
-            "ci_low": float(np.percentile(means, 2.5)), "ci_high": float(np.percentile(means, 97.5)),
+            "a": a, "b": b, "n": n, "difference": (only_a - only_b) / n,
+            "ci_low": discordant / n * (2 * low - 1), "ci_high": discordant / n * (2 * high - 1),
             "only_a_correct": only_a, "only_b_correct": only_b, "mcnemar_p": mcnemar_p(only_a, only_b),
         })
     return rows
@@ -140,8 +172,8 @@ def markdown(rows: Sequence[dict[str, Any]], intervals: Sequence[dict[str, Any]]
             lines.append(f"| {r['method']} | {r['task']} | {r['n']} | {r['correct']} | {_pct(r['accuracy'])} % "
                          f"| [{_pct(r['ci_low'])}, {_pct(r['ci_high'])}] % |")
     if pairs:
-        lines += ["", "Paired differences in accuracy (a − b) on the items both answered, 95 % paired-bootstrap "
-                  "interval; an interval that contains 0 is no evidence of a difference:", "",
+        lines += ["", "Paired differences in accuracy (a − b) on the items both answered, exact McNemar 95 % "
+                  "interval and p-value; an interval that contains 0 is no evidence of a difference:", "",
                   "| a | b | n | a − b | 95 % interval | only a right | only b right | McNemar p |",
                   "|---|---|---|---|---|---|---|---|"]
         for r in pairs:
@@ -179,7 +211,7 @@ def plot(rows: Sequence[dict[str, Any]], path: Path, intervals: Sequence[dict[st
         ax.errorbar(diffs, ys, xerr=xerr, fmt="o", capsize=4)
         ax.axvline(0, color="grey", linewidth=1)
         ax.set_yticks(ys, [f"{p['a']} − {p['b']}" for p in pairs], fontsize=8)
-        ax.set_xlabel("accuracy difference (95 % paired bootstrap)")
+        ax.set_xlabel("accuracy difference a − b (exact McNemar 95 % interval)")
         ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -6,6 +6,7 @@ import pytest
 
 from routemoa.eval.report import (
     accuracy_intervals,
+    clopper_pearson,
     markdown,
     mcnemar_p,
     paired_differences,
@@ -21,6 +22,20 @@ def test_wilson_interval_known_values():
     low, high = wilson_interval(0, 20)
     assert low == 0.0 and high == pytest.approx(0.16112515, rel=1e-6)
     assert wilson_interval(20, 20)[1] == 1.0 and wilson_interval(0, 0) == (0.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    "k, n, expected",
+    [  # reference values: scipy.stats.binomtest(k, n).proportion_ci(method="exact")
+        (11, 14, (0.4920243229515283, 0.9534207121102133)),
+        (0, 5, (0.0, 0.5218237501049814)),
+        (2, 9, (0.028144973477887324, 0.6000935737163121)),
+        (20, 20, (0.8315665290169145, 1.0)),
+        (100, 200, (0.4286584309068121, 0.5713415690931879)),
+    ],
+)
+def test_clopper_pearson_known_values(k, n, expected):
+    assert clopper_pearson(k, n) == pytest.approx(expected, abs=1e-9)
 
 
 def test_mcnemar_exact_p():
@@ -53,17 +68,28 @@ def test_paired_differences_twenty_questions_are_not_evidence():
     assert (pair["a"], pair["b"], pair["n"]) == ("routemoa", "moa", 20)
     assert pair["difference"] == pytest.approx(0.1)
     assert pair["only_a_correct"] == 2 and pair["only_b_correct"] == 0
-    assert pair["ci_low"] <= 0.0 < pair["difference"] < pair["ci_high"]
+    low, high = clopper_pearson(2, 2)
+    assert (pair["ci_low"], pair["ci_high"]) == pytest.approx((2 / 20 * (2 * low - 1), 2 / 20 * (2 * high - 1)))
+    assert pair["ci_low"] < 0.0 < pair["difference"] <= pair["ci_high"]
     assert pair["mcnemar_p"] == pytest.approx(0.5)
-    assert paired_differences(results("routemoa", a) + results("moa", b)) == [pair]  # fixed seed: reproducible
+
+
+def test_paired_interval_agrees_with_the_mcnemar_p_value():
+    for only_a, only_b in [(11, 3), (12, 3), (9, 1), (10, 1), (30, 15), (31, 15), (4, 4)]:
+        a = [1] * only_a + [0] * only_b + [1] * 10
+        b = [0] * only_a + [1] * only_b + [1] * 10
+        pair = paired_differences(results("x", a) + results("y", b))[0]
+        assert (pair["mcnemar_p"] < 0.05) == (pair["ci_low"] > 0 or pair["ci_high"] < 0), (only_a, only_b)
 
 
 def test_paired_differences_large_gap_excludes_zero_and_pairs_by_id():
     a = results("x", [1] * 200)
     b = results("y", [1] * 100 + [0] * 100)
     pair = paired_differences(a + b[::-1])[0]
-    assert pair["difference"] == pytest.approx(0.5) and pair["ci_low"] > 0.35
+    assert pair["difference"] == pytest.approx(0.5) and pair["ci_low"] > 0.4
     assert pair["mcnemar_p"] < 1e-20
+    same = paired_differences(results("x", [1, 0, 1]) + results("y", [1, 0, 1]))[0]
+    assert (same["difference"], same["ci_low"], same["ci_high"], same["mcnemar_p"]) == (0.0, 0.0, 0.0, 1.0)
 
 
 def test_report_shows_intervals_in_markdown_json_and_png(tmp_path):
