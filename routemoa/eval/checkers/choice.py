@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 
 from routemoa.eval.checkers.text import contains_in_order, final_answer_candidates, last_boxed, strip_wrapping, tokens
@@ -31,8 +32,7 @@ _SHORT_LINE = 40
 
 
 def _letters(item: dict) -> str:
-    count = len(item.get("choices") or []) or 26
-    return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[: min(count, 26)]
+    return string.ascii_uppercase[: len(item.get("choices") or []) or 26]
 
 
 def _upper(letter: str | None, allowed: str) -> str | None:
@@ -42,10 +42,10 @@ def _upper(letter: str | None, allowed: str) -> str | None:
     return letter if letter in allowed else None
 
 
-def choice_letter(text: str, allowed: str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ") -> str | None:
-    """The option letter an answer commits to, or None. Order: `\\boxed{}`, the last explicit statement
-    ("answer is B", "答案：C", `"answer": "B"`, "Option B", `**B. text**`), a reply that starts with
-    a letter ("A.正确", "(B) ..."), then a lone letter on the answer's last line."""
+def choice_letter(text: str, allowed: str = string.ascii_uppercase) -> str | None:
+    """The option letter an answer commits to, or None. Order: `\\boxed{}`; the last explicit statement
+    ("answer is B", "答案：C", `"answer": "B"`), "B is correct", "Option B", `**B. text**`; a "(B)" (or
+    a bare letter on a short line) on the answer's last line; a reply that starts with a letter ("A.正确")."""
     text = unicodedata.normalize("NFKC", text or "")
     boxed = last_boxed(text)
     if boxed is not None:
@@ -80,7 +80,7 @@ def _option_by_text(item: dict, text: str) -> str | None:
         said = tokens(candidate)
         hits = {i for i, c in enumerate(choices) if c and contains_in_order(said, c)}
         if len(hits) == 1:
-            return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[hits.pop()]
+            return string.ascii_uppercase[hits.pop()]
     return None
 
 
