@@ -20,6 +20,7 @@ from routemoa.context import Context
 from routemoa.pool import ModelSpec, Pool
 from routemoa.providers import CallSettings, chat_model
 from routemoa.redact import one_line, scrub, secret_values
+from routemoa.scrubbed_model import ScrubbedChatModel
 from routemoa.state import AgentRecord
 
 NO_STREAM_TAGS = ["nostream"]
@@ -126,6 +127,8 @@ async def call_model(
         options = {k: v for k, v in options.items() if k != "response_format"}
     try:
         model = chat_model(spec, settings)
+        if secrets:  # streamed tokens too: they reach clients before any record does
+            model = ScrubbedChatModel(inner=model, secrets=secrets)
         while True:
             attempts += 1
             try:

@@ -126,20 +126,29 @@ class StreamScrubber:
 
     def feed(self, piece: str) -> str:
         """The scrubbed text that is safe to show after `piece` arrived."""
-        text = scrub(self.pending + piece, self.secrets)
-        hold = self._secret_prefix_length(text)
-        self.pending = text[len(text) - hold:] if hold else ""
-        return text[: len(text) - hold]
+        raw = self.pending + piece
+        cut = self._safe_cut(raw)
+        self.pending = raw[cut:]
+        return scrub(raw[:cut], self.secrets)
 
     def flush(self) -> str:
         """Whatever was held back (scrubbed), at the end of the stream."""
         rest, self.pending = scrub(self.pending, self.secrets), ""
         return rest
 
-    def _secret_prefix_length(self, text: str) -> int:
-        """Length of the longest end of `text` that is a proper start of some secret."""
-        for size in range(min(len(text), max((len(s) for s in self.secrets), default=1) - 1), 0, -1):
-            tail = text[-size:]
-            if any(s.startswith(tail) for s in self.secrets):
-                return size
-        return 0
+    def _safe_cut(self, raw: str) -> int:
+        """Where `raw` may be cut: before its longest end that could still grow into a secret,
+        and never inside a secret (so scrubbing the parts equals scrubbing the whole)."""
+        cut = len(raw)
+        for size in range(min(len(raw), max((len(s) for s in self.secrets), default=1) - 1), 0, -1):
+            if any(len(s) > size and s.startswith(raw[-size:]) for s in self.secrets):
+                cut = len(raw) - size
+                break
+        moved = True
+        while moved:
+            moved = False
+            for secret in self.secrets:
+                start = raw.find(secret, max(0, cut - len(secret) + 1))
+                if start != -1 and start < cut:
+                    cut, moved = start, True
+        return cut

@@ -13,7 +13,7 @@
 Replies: a prompt that asks for `self_score` gets `{"answer": "<model> says 4", "self_score": 0.3}`
 (+ neutral peer scores when asked), so a run goes on to its next layer; any other prompt
 (the aggregator) gets "4, aggregated by <model>". `stream: true` is answered with server-sent
-events: the whole text in one chunk, then a usage chunk.
+events: the text in STREAM_PIECE-character chunks (a key is split across chunks), then a usage chunk.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 PROMPT_TOKENS, COMPLETION_TOKENS = 120, 30
+STREAM_PIECE = 7
+"""Characters per streamed chunk."""
 
 
 def _free_port() -> int:
@@ -133,7 +135,9 @@ class FaultStub:
                 chunk["usage"] = usage
             return f"data: {json.dumps(chunk)}\n\n"
 
-        yield event({"role": "assistant", "content": text})
+        yield event({"role": "assistant", "content": ""})
+        for start in range(0, len(text), STREAM_PIECE):  # pieces that split words (and keys) apart
+            yield event({"content": text[start:start + STREAM_PIECE]})
         yield event({}, "stop")
         yield event({}, usage={"prompt_tokens": PROMPT_TOKENS, "completion_tokens": COMPLETION_TOKENS,
                                "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS})
