@@ -37,7 +37,7 @@ from langchain_core.utils.function_calling import convert_to_json_schema
 from pydantic import BaseModel, Field, create_model
 
 from routemoa.context import CONTEXT_FIELDS, Context
-from routemoa.runner import Finished, Token, stream_answer
+from routemoa.runner import Finished, Token, method_graph, stream_answer
 
 SUPPORTED = (
     "invoke/ainvoke/stream/astream/batch on text and message lists (system messages included), the call options "
@@ -63,16 +63,6 @@ def _metadata(output: dict[str, Any]) -> dict[str, Any]:
         "trace": trace,
         "decision": trace[-1].get("decision") if trace else None,
     }
-
-
-def _method_graph(method: str):
-    """The exported compiled graph of `method`."""
-    import importlib
-
-    from routemoa.methods import graph_paths
-
-    module, attribute = graph_paths()[method].split(":")
-    return getattr(importlib.import_module(module), attribute)
 
 
 class _ChatRouteMoA(BaseChatModel):
@@ -123,7 +113,7 @@ class _ChatRouteMoA(BaseChatModel):
 
     async def _astream(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
         context = self._call_context(stop, kwargs)
-        async for item in stream_answer(messages, context, graph=_method_graph(self.method)):
+        async for item in stream_answer(messages, context, graph=method_graph(self.method)):
             if isinstance(item, Token):
                 chunk = ChatGenerationChunk(message=AIMessageChunk(content=item.text))
                 if run_manager:

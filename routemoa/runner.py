@@ -53,10 +53,14 @@ def remaining_text(streamed: str, answer: str) -> str:
     return FALLBACK_NOTE + answer
 
 
-def _default_graph():
-    from routemoa.graph import graph
+def method_graph(method: str = "routemoa"):
+    """The exported compiled graph of `method` (routemoa, moa, smoa, single, random_k)."""
+    import importlib
 
-    return graph
+    from routemoa.methods import graph_paths
+
+    module, attribute = graph_paths()[method].split(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 async def stream_answer(
@@ -72,7 +76,7 @@ async def stream_answer(
     Calls tagged "nostream" (the agents) never reach `messages` mode; what does is the
     aggregator writing the answer. `on_event` gets the per-layer custom events.
     """
-    graph = graph if graph is not None else _default_graph()
+    graph = graph if graph is not None else method_graph()
     streamed: list[str] = []
     final: dict[str, Any] = {}
     stream = graph.astream({"messages": as_messages(query)}, config=config, context=context, stream_mode=["messages", "custom", "values"])
