@@ -12,6 +12,7 @@ from pathlib import Path
 from routemoa.context import Context
 from routemoa.errors import UserError
 from routemoa.eval.cli import register as register_eval
+from routemoa.eval.cli import register_calibrate
 from routemoa.scorer.cli import register as register_scorer
 from routemoa.server.cli import register as register_serve
 from routemoa.report import format_run_table, format_event
@@ -133,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--cost-weight", type=float)
     plan.add_argument("--json", action="store_true", help="print one JSON object")
     plan.set_defaults(handler=cmd_route)
-    for register in (register_serve, register_scorer, register_eval):
+    for register in (register_serve, register_scorer, register_eval, register_calibrate):
         register(commands)
     return parser
 

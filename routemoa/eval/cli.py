@@ -74,6 +74,44 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if len(results) == len(wanted) else 1
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    """`routemoa calibrate`: knobs for a cost budget (or a target accuracy) from recorded results."""
+    from routemoa.eval.calibrate import calibrate, report, yaml_snippet
+
+    result = calibrate(
+        args.data, args.train or (), scorer=args.scorer, budget=args.budget, target=args.target,
+        metric=args.metric, query=args.query, progress=not args.quiet,
+    )
+    print(report(result), end="")
+    if result["knobs"] is None:
+        return 1
+    snippet = yaml_snippet(result)
+    if args.out:
+        Path(args.out).write_text(snippet)
+        print(f"wrote {args.out}", file=sys.stderr)
+    print()
+    print(snippet, end="")
+    return 0
+
+
+def register_calibrate(subparsers: argparse._SubParsersAction) -> None:
+    """Add `routemoa calibrate` to the main CLI."""
+    parser = subparsers.add_parser(
+        "calibrate", help="choose top_k / tolerance / cost_weight for a cost budget from recorded results (like `eval replay`)"
+    )
+    parser.add_argument("--data", nargs="+", required=True, metavar="FILE", help="replay CSV file(s) the knobs are measured on")
+    parser.add_argument("--train", nargs="+", metavar="FILE", help="replay CSV file(s) to choose the knobs on (default: --data, in-sample)")
+    parser.add_argument("--scorer", metavar="DIR", help="trained scorer checkpoint (default: zero-shot prior)")
+    parser.add_argument("--budget", type=float, metavar="RATIO", help="most the first layer may cost, as a ratio of calling every model (e.g. 0.3)")
+    parser.add_argument("--target", type=float, metavar="ACC", help="instead: the cheapest knobs whose accuracy reaches ACC (within --budget if given)")
+    parser.add_argument("--metric", choices=("any_correct", "first_pick_accuracy"), default="any_correct",
+                        help="accuracy of the first layer: some model right (default) or the top pick right")
+    parser.add_argument("--query", choices=("prompt", "question"), default="prompt", help="text the prior reads (as in eval replay)")
+    parser.add_argument("--out", metavar="FILE", help="also write the knobs as YAML here")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(handler=_calibrate)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `eval` command and its sub-commands to the main CLI."""
     parser = subparsers.add_parser("eval", help="evaluate routing and answers")
