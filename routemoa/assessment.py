@@ -7,8 +7,10 @@ Cross-assessment that no single model controls (see docs/assessment.md):
 - a model's peer consensus is the median of the scores the others gave its answer;
 - a self score more than `self_trust_margin` above the model's peer consensus caps
   that model's self scores at consensus + margin for the rest of the run;
-- an early exit on a model needs its peer consensus above the neutral score
-  whenever another model answered in the run (`exit_support`).
+- an early exit on a model needs another model's backing whenever another model
+  answered in the run: a peer consensus above the neutral score, or the same answer
+  from another model of the layer (`exit_support`); the aggregator is the best-ranked
+  backed model.
 """
 
 from __future__ import annotations
@@ -98,15 +100,30 @@ def capped(scores: Mapping[str, float], caps: Mapping[str, float]) -> dict[str, 
     return {m: min(s, caps.get(m, 1.0)) for m, s in scores.items()}
 
 
-def exit_support(
-    records: Iterable[AgentRecord], consensus: Mapping[str, float], answered_now: Sequence[str], neutral: float
-) -> set[str] | None:
-    """The models of this layer an early exit may rest on, or None when no other model could judge.
+def same_answer_key(answer: str) -> str:
+    """An answer reduced for agreement checks: letter case, spacing and closing punctuation ignored."""
+    return " ".join(answer.casefold().split()).rstrip(" .!。").strip()
 
-    When more than one model answered in the run, only a model whose answer the others scored
-    above `neutral` (its peer consensus) is supported: its own self score cannot end the run.
+
+def exit_support(
+    records: Iterable[AgentRecord], consensus: Mapping[str, float], layer: int, neutral: float
+) -> set[str] | None:
+    """The models of `layer` an early exit may rest on, or None when no other model could judge.
+
+    When more than one model answered in the run, a model of this layer is backed when another
+    model supports its answer: the others scored its previous answer above `neutral` (its peer
+    consensus), or another model of this layer gave the same answer (`same_answer_key`). Its own
+    self score alone cannot end the run.
     """
+    records = list(records)
     authors = {r["model"] for r in records if r["role"] == "agent" and not r["error"]}
     if len(authors) <= 1:
         return None
-    return {m for m in answered_now if consensus.get(m, 0.0) > neutral}
+    answered = [r for r in layer_records(records, layer) if not r["error"]]
+    keys = [same_answer_key(r["answer"]) for r in answered]
+    backed = set()
+    for record, key in zip(answered, keys):
+        agreed = keys.count(key) > 1
+        if agreed or consensus.get(record["model"], 0.0) > neutral:
+            backed.add(record["model"])
+    return backed

@@ -99,6 +99,8 @@ class State(InputState, OutputState, total=False):
     """The models of this layer whose peer scores went into the consensus."""
     self_caps: dict[str, float]
     """Per model whose self score ran far above its peer consensus: the cap on its self scores for the run."""
+    backed: list[str]
+    """Models of the latest layer whose answer another model backs (peer consensus or the same answer); the aggregator is the best-ranked of them."""
     decision: str
     """After rerank: 'next_layer', 'early_exit', 'max_layers', 'no_candidates' or 'all_failed'."""
 

@@ -34,11 +34,13 @@ def _last_answers(state: State) -> list[AgentRecord]:
 
 
 def _aggregator_name(state: State, ctx: Context) -> str:
-    """The configured aggregator, else the best-ranked model that answered this run."""
+    """The configured aggregator, else the best-ranked (fused score) model of the last layer whose answer
+    another model backs, else the best-ranked model that answered this run."""
     if ctx.aggregator:
         return ctx.aggregator
     answered = {r["model"] for r in state["records"] if r["role"] == "agent" and not r["error"]}
-    return max(answered, key=lambda m: state["fused"][m])
+    backed = answered & set(state.get("backed") or [])
+    return max(backed or answered, key=lambda m: state["fused"][m])
 
 
 def _finish(

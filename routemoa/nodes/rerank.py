@@ -40,7 +40,7 @@ async def rerank(state: State, runtime: Runtime[Context]) -> dict:
         ctx,
     )
     # Without cross-assessment (an ablation) nobody can back an answer: the paper's exit rule applies.
-    supported = exit_support(records, state["cross_scores"], answered, ctx.neutral_score) if ctx.cross_assessment else None
+    supported = exit_support(records, state["cross_scores"], layer, ctx.neutral_score) if ctx.cross_assessment else None
     decision, reason = decide_layer(state, fused, ctx, supported)
     involved = [p["name"] for p in state["selected"]] + [m for m in previous if m not in answered + failed]
     scores = {
@@ -55,7 +55,8 @@ async def rerank(state: State, runtime: Runtime[Context]) -> dict:
         for m in involved
     }
     trace = close_layer(state, runtime, decision, reason, scores=scores, assessors=state.get("assessors") or [])
-    return {"fused": fused, "decision": decision, "trace": trace}
+    backed = sorted(answered if supported is None else supported)
+    return {"fused": fused, "decision": decision, "trace": trace, "backed": backed}
 
 
 def next_step(state: State) -> str:

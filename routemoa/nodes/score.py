@@ -44,6 +44,7 @@ def make_score(method: str = "routemoa"):
             "cross_scores": {},
             "assessors": [],
             "self_caps": {},
+            "backed": [],
             "decision": "",
             "trace": [],
             "answer": "",

@@ -69,13 +69,9 @@ async def test_random_k_is_k_plus_one_calls_and_seeded(pool, scripts):
 
 
 async def test_no_early_exit_ablation_runs_every_layer(pool, scripts):
-    def confident(prompt):  # sure of itself, and backs every earlier answer
-        peers = {"peer_scores": [1.0] * prompt.count("begin m")} if "ANSWER_0" in prompt else {}
-        return json.dumps({"answer": "A", "self_score": 1.0, **peers})
-
-    scripts["a"].reply = scripts["b"].reply = confident
+    scripts["a"].reply = scripts["b"].reply = json.dumps({"answer": "A", "self_score": 1.0})
     base = dict(pool=pool, top_k=2, max_layers=3)
-    assert len((await run_query("q", Context(**base)))["trace"]) == 2  # layer 2's peer scores back the exit
+    assert len((await run_query("q", Context(**base)))["trace"]) == 1  # a and b give the same answer: backed
     assert len((await run_query("q", Context(**base, early_exit=False)))["trace"]) == 3
 
 
@@ -98,8 +94,8 @@ def test_every_method_has_a_graph_with_the_design_nodes():
 def test_langgraph_json_exports_every_method():
     from pathlib import Path
 
-    from routemoa.methods import graph_paths
+    from routemoa.methods import graph_entries
 
     shipped = json.loads((Path(__file__).parents[2] / "langgraph.json").read_text())["graphs"]
-    expected = {m: "./routemoa/graph.py:" + path.split(":")[1] for m, path in graph_paths().items()}
+    expected = {m: {**e, "path": "./routemoa/graph.py:" + e["path"].split(":")[1]} for m, e in graph_entries().items()}
     assert shipped == expected
