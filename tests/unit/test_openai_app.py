@@ -120,3 +120,25 @@ async def test_every_model_failing_is_a_502_with_the_reason(client, stream):
     assert r.status_code == 502
     error = r.json()["error"]
     assert error["type"] == "provider_error" and "fake-0 is down" in error["message"]
+
+
+async def test_a_body_above_the_cap_is_refused_without_reading_the_rest(client, monkeypatch):
+    monkeypatch.setenv("ROUTEMOA_CAP_BODY_BYTES", "1000")
+    sent: list[int] = []
+
+    async def chunks():  # no Content-Length: the app counts what it reads
+        for i in range(100):
+            sent.append(i)
+            yield b"x" * 100
+
+    r = await client.post("/v1/chat/completions", content=chunks())
+    assert r.status_code == 413 and r.json()["error"]["code"] == "cap_exceeded"
+    assert "above the operator's cap of 1000 bytes per request body ($ROUTEMOA_CAP_BODY_BYTES)" in r.json()["error"]["message"]
+    assert len(sent) <= 12
+
+
+async def test_an_operator_pool_that_cannot_load_is_a_500_without_its_path(client, pools):
+    (pools / "broken.yaml").write_text("models: [")
+    r = await client.post("/v1/chat/completions", json={"model": "routemoa", "messages": Q, "routemoa": {"pool": "broken"}})
+    assert r.status_code == 500 and r.json()["error"]["code"] == "invalid_pool"
+    assert "pool 'broken' is misconfigured" in r.json()["error"]["message"] and str(pools) not in r.text
