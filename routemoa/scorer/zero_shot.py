@@ -21,9 +21,12 @@ def _description_vectors(descriptions: tuple[str, ...], encoder: str | None) -> 
     return embed(list(descriptions), encoder)
 
 
-def description_prior(queries: list[str], descriptions: list[str], encoder: str | None = None) -> np.ndarray:
-    """Scores in [0, 1], shape (len(queries), len(descriptions))."""
-    q = embed(queries, encoder)
+def description_prior(
+    queries: list[str], descriptions: list[str], encoder: str | None = None, query_vectors: np.ndarray | None = None
+) -> np.ndarray:
+    """Scores in [0, 1], shape (len(queries), len(descriptions)); `query_vectors`: the queries
+    already embedded by `encoder` (then they are not encoded again)."""
+    q = embed(queries, encoder) if query_vectors is None else query_vectors
     d = _description_vectors(tuple(descriptions), encoder)
     cosine = q @ d.T
     return np.clip((cosine + 1.0) / 2.0, 0.0, 1.0)
