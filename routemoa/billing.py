@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 
-def build_bill(records: Iterable[Mapping[str, Any]], wall_s: float) -> dict[str, Any]:
+def build_bill(
+    records: Iterable[Mapping[str, Any]], wall_s: float, budget_stop: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Sum the call records per model and overall.
 
     Returns {"models": {name: {calls, attempts, failed_calls, input_tokens, output_tokens, usd, seconds}},
-    "calls", "attempts", "input_tokens", "output_tokens", "total_usd", "wall_s"}. `calls` counts the
+    "calls", "attempts", "input_tokens", "output_tokens", "total_usd", "wall_s", "budget_stop"}. `calls` counts the
     graph's model calls; `attempts` the HTTP requests they sent (retries included): every request a
     provider served is on the bill. Records without `attempts` (older checkpoints) count one each.
+    `budget_stop`: the step that `max_usd` kept from starting, with its figures (see budget.budget_stop), or None.
     """
     models: dict[str, dict[str, Any]] = {}
     for rec in records:
@@ -37,4 +40,5 @@ def build_bill(records: Iterable[Mapping[str, Any]], wall_s: float) -> dict[str,
         "output_tokens": sum(r["output_tokens"] for r in models.values()),
         "total_usd": round(sum(r["usd"] for r in models.values()), 10),
         "wall_s": round(wall_s, 4),
+        "budget_stop": dict(budget_stop) if budget_stop else None,
     }

@@ -68,6 +68,18 @@ class BudgetCheck:
         }
 
 
+def budget_stop(trace: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """What the budget stopped in a finished run's trace, for the bill: {"step": "layer N" or
+    "aggregation", max_usd, spent_usd, expected_usd}, or None when it stopped nothing."""
+    for entry in trace:
+        if entry.get("decision") == OVER_BUDGET:
+            return {"step": f"layer {entry['layer']}", **{k: v for k, v in entry["budget"].items() if k != "models"}}
+        aggregation = entry.get("aggregation") or {}
+        if aggregation.get("decision") == OVER_BUDGET:
+            return {"step": "aggregation", **aggregation["budget"]}
+    return None
+
+
 def check_budget(max_usd: float, spent: float, expected: float) -> BudgetCheck:
     """Whether spending `expected` more after `spent` stays within `max_usd` (0 = no budget: always fits)."""
     fits = max_usd <= 0 or spent + expected <= max_usd * (1 + 1e-9)

@@ -10,7 +10,7 @@ from routemoa import prompts
 from routemoa.answer_format import aggregator_options, cut_at_stop, format_instruction
 from routemoa.assessment import layer_records
 from routemoa.billing import build_bill
-from routemoa.budget import OVER_BUDGET, check_budget, expected_call_usd, messages_chars, spent_usd
+from routemoa.budget import OVER_BUDGET, budget_stop, check_budget, expected_call_usd, messages_chars, spent_usd
 from routemoa.calls import call_model, settings_for
 from routemoa.candidates import candidate_blocks, with_system
 from langgraph.runtime import Runtime
@@ -50,7 +50,7 @@ def _finish(
     trace = [dict(entry) for entry in state.get("trace", [])]
     if trace:
         trace[-1]["aggregation"] = aggregation
-    bill = build_bill([*state["records"], *records], time.time() - state["started_at"])
+    bill = build_bill([*state["records"], *records], time.time() - state["started_at"], budget_stop(trace))
     text = answer if not error else f"RouteMoA could not answer: {error}"
     return {
         "answer": answer,

@@ -47,7 +47,7 @@ async def test_no_budget_runs_every_layer(pool, scripts):
     scripts["a"].reply = lambda p: "final" if is_aggregation(p) else '{"answer": "42", "self_score": 0.5}'
     out = await run_query("q", ctx(pool, 0.0))
     assert [e["decision"] for e in out["trace"]] == ["next_layer", "next_layer", "max_layers"]
-    assert out["bill"]["calls"] == 7 and out["answer"] == "final"
+    assert out["bill"]["calls"] == 7 and out["answer"] == "final" and out["bill"]["budget_stop"] is None
 
 
 @pytest.mark.parametrize("max_usd", [0.0002, 0.0005, 0.0008, 0.0009, 0.0011])
@@ -66,8 +66,10 @@ async def test_the_run_stays_within_the_budget_and_says_where_it_stopped(pool, s
         assert ran == list(range(1, stop["layer"]))
         assert stop["budget"]["spent_usd"] == pytest.approx(bill["total_usd"] - aggregated * 0.00012)
         assert stop["budget"]["spent_usd"] + stop["budget"]["expected_usd"] > max_usd
+        assert bill["budget_stop"] == {"step": f"layer {stop['layer']}", **{k: v for k, v in stop["budget"].items() if k != "models"}}
     else:
         assert ran == [1, 2, 3]
+        assert bill["budget_stop"] is None or bill["budget_stop"]["step"] == "aggregation"
     if ran and not aggregated:
         assert trace[-1]["aggregation"]["decision"] == OVER_BUDGET and out["answer"] == "42"
     if not ran:  # not even layer 1 fits: no call at all, and the error says why
@@ -90,5 +92,6 @@ async def test_an_aggregator_over_budget_is_not_called(pool, scripts):
     assert aggregation["decision"] == OVER_BUDGET and aggregation["model"] is None
     assert aggregation["reason"].startswith("aggregation by judge would pass the budget") and "returned a's answer" in aggregation["reason"]
     assert out["answer"] == "42" and out["error"] is None
+    assert out["bill"]["budget_stop"] == {"step": "aggregation", **aggregation["budget"]}
     out = await run_query("q", ctx(pool, 1.0, aggregator="judge", max_layers=1))
     assert out["answer"] == "the aggregate" and len(scripts["judge"].calls) == 1
