@@ -66,3 +66,8 @@ METHOD_DESCRIPTIONS: dict[str, str] = {
 def graph_paths() -> dict[str, str]:
     """Each method's exported graph as `module:attribute`, the form langgraph.json uses."""
     return {m: f"routemoa.graph:{'graph' if m == 'routemoa' else m}" for m in METHODS}
+
+
+def graph_entries() -> dict[str, dict[str, str]]:
+    """langgraph.json `graphs` entries: each method's graph with its description (Studio shows it on the assistant)."""
+    return {m: {"path": path, "description": METHOD_DESCRIPTIONS[m]} for m, path in graph_paths().items()}

@@ -65,6 +65,19 @@ class OutputState(TypedDict, total=False):
     error: str | None
     """Why the run produced no answer (every model failed), else None."""
 
+    # Per-layer progress: in the output too, so that `updates` stream mode shows what
+    # select, agent, self_assess and cross_assess did (the server streams output keys only).
+    layer: int
+    """Number of the layer being run (0 before the first)."""
+    selected: list[dict[str, Any]]
+    """This layer's picks: name, score, rank_score, reason."""
+    records: Annotated[list[AgentRecord], extend_or_reset]
+    """Every call of this run, in completion order."""
+    self_scores: dict[str, float]
+    """Sanitised self scores of this layer's models."""
+    cross_scores: dict[str, float]
+    """Peer consensus of the previous layer's models: the median of the other models' scores of each answer."""
+
 
 class State(InputState, OutputState, total=False):
     """Everything the nodes share during a run."""
@@ -81,20 +94,10 @@ class State(InputState, OutputState, total=False):
     """Per model: 'trained' or 'zero-shot' (cold start)."""
     fused: dict[str, float]
     """Current fused score per pool model (starts as the prior)."""
-    layer: int
-    """Number of the layer being run (0 before the first)."""
-    selected: list[dict[str, Any]]
-    """This layer's picks: name, score, rank_score, reason."""
     shown: list[dict[str, str]]
     """The previous layer's answers shown to this layer as ANSWER_i: {model, answer}."""
     kept: list[str] | None
     """SMoA: the models whose answers the judge kept from the last layer (None = all answers)."""
-    records: Annotated[list[AgentRecord], extend_or_reset]
-    """Every call of this run, in completion order."""
-    self_scores: dict[str, float]
-    """Sanitised self scores of this layer's models."""
-    cross_scores: dict[str, float]
-    """Peer consensus of the previous layer's models: the median of the other models' scores of each answer."""
     assessors: list[str]
     """The models of this layer whose peer scores went into the consensus."""
     self_caps: dict[str, float]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from routemoa.errors import UserError
 from routemoa.limits import CAPS
-from routemoa.methods import graph_paths
+from routemoa.methods import graph_entries
 from routemoa.operator_pools import POOL_ENV, POOLS_DIR_ENV, SERVER_ENV, check_operator_config, is_pool_name
 from routemoa.pool import EMBEDDED_POOL
 from routemoa.server.methods import shipped_config
@@ -37,7 +37,7 @@ OFFLINE_ENV = {
 
 INSTALLED_CONFIG = {
     "dependencies": ["."],
-    "graphs": graph_paths(),
+    "graphs": graph_entries(),
     "http": {"app": "routemoa.server.app:app"},
 }
 """langgraph.json used when the package runs without its source checkout."""

@@ -62,12 +62,14 @@ class DevServer:
 def _write_config(folder: Path) -> Path:
     import json
 
+    from routemoa.methods import METHOD_DESCRIPTIONS
+
     config = folder / "langgraph.json"
     config.write_text(
         json.dumps(
             {
                 "dependencies": [str(REPO)],
-                "graphs": {"routemoa": f"{TESTS / 'fakes_serving.py'}:graph"},
+                "graphs": {"routemoa": {"path": f"{TESTS / 'fakes_serving.py'}:graph", "description": METHOD_DESCRIPTIONS["routemoa"]}},
                 "http": {"app": f"{REPO / 'routemoa' / 'server' / 'app.py'}:app"},
             }
         )

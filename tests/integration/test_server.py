@@ -40,7 +40,8 @@ def _assistant(url: str) -> str:
 def test_studio_schemas_are_narrow_and_documented(dev_server):
     schemas = httpx.get(f"{dev_server.url}/assistants/{_assistant(dev_server.url)}/schemas", timeout=30).json()
     assert list(schemas["input_schema"]["properties"]) == ["messages"]
-    assert set(schemas["output_schema"]["properties"]) == {"messages", "answer", "bill", "trace", "error"}
+    progress = {"layer", "selected", "records", "self_scores", "cross_scores"}  # so that `updates` mode shows every node
+    assert set(schemas["output_schema"]["properties"]) == {"messages", "answer", "bill", "trace", "error"} | progress
     context = schemas["context_schema"]["properties"]
     assert list(context) == [f.name for f in dataclasses.fields(Context)]
     for name, prop in context.items():
@@ -91,7 +92,7 @@ async def test_sdk_streams_layer_events_and_aggregator_tokens(dev_server):
     assert events == [("layer_start", 1), ("layer_done", 1), ("layer_start", 2), ("layer_done", 2)]
     assert len(tokens) >= 3
     assert "".join(tokens) == final["answer"] == "fake-1 says 42 (aggregated)"
-    assert set(final) == {"messages", "answer", "bill", "trace", "error"}
+    assert set(final) == {"messages", "answer", "bill", "trace", "error", "layer", "selected", "records", "self_scores", "cross_scores"}
     assert final["bill"]["calls"] == 5 and [t["layer"] for t in final["trace"]] == [1, 2]
 
 
@@ -118,4 +119,5 @@ def test_runs_wait_curl_example(dev_server):
         "context": {"max_layers": 1, "pool": dev_server.pool},
     }
     out = httpx.post(f"{dev_server.url}/runs/wait", json=body, timeout=60).json()
-    assert set(out) == {"messages", "answer", "bill", "trace", "error"} and out["answer"]
+    assert set(out) == {"messages", "answer", "bill", "trace", "error", "layer", "selected", "records", "self_scores", "cross_scores"}
+    assert out["answer"]
