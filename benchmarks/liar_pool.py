@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from routemoa.context import Context  # noqa: E402
 from routemoa.runner import run_query  # noqa: E402
-from tests.liar_models import HONEST, LIAR, LoopbackPool, correct_sum, is_correct, questions, write_pool  # noqa: E402
+from tests.liar_models import HONEST, LIAR, correct_sum, is_correct, loopback_pool, questions, write_pool  # noqa: E402
 
 
 def exit_author(entry: dict) -> str | None:
@@ -77,12 +77,12 @@ async def main() -> int:
     parser.add_argument("--prior", default="zero-shot", help="'zero-shot' (the real encoder) or a fixed prior value")
     args = parser.parse_args()
     items = questions(args.questions)
-    with LoopbackPool() as server, tempfile.TemporaryDirectory() as folder:
+    with loopback_pool() as server, tempfile.TemporaryDirectory() as folder:
         liar_pool = write_pool(Path(folder) / "liar.yaml", server.url, [*HONEST, LIAR])
         honest_pool = write_pool(Path(folder) / "honest.yaml", server.url, list(HONEST))
         report("liar pool (3 honest + 1 liar)", await measure(liar_pool, items, args.prior))
         report("honest pool (3 honest)", await measure(honest_pool, items, args.prior))
-        print(f"HTTP requests served: {server.requests}")
+        print(f"HTTP requests served: {len(server.bodies)}")
     print("command: python " + " ".join(shlex.quote(a) for a in ["benchmarks/liar_pool.py", *sys.argv[1:]]))
     return 0
 

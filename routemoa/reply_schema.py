@@ -22,8 +22,6 @@ from typing import Any
 from routemoa.pool import ModelSpec
 
 SCHEMA_NAME = "scored_reply"
-STRUCTURED_OUTPUT_MODES = ("json_schema", "json_object", "none")
-DEFAULT_MODE = "json_schema"
 
 
 def reply_schema(peers: int) -> dict[str, Any]:
@@ -35,15 +33,9 @@ def reply_schema(peers: int) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
 
 
-def structured_output_mode(spec: ModelSpec) -> str:
-    """The model's `structured_output` setting from its pool entry (json_schema when the entry has none)."""
-    mode = getattr(spec, "structured_output", None) or DEFAULT_MODE
-    return mode if mode in STRUCTURED_OUTPUT_MODES else DEFAULT_MODE
-
-
 def scored_response_format(spec: ModelSpec, peers: int) -> dict[str, Any] | None:
     """The `response_format` of a scored call of `spec` shown `peers` answers, or None (mode `none`)."""
-    mode = structured_output_mode(spec)
+    mode = spec.structured_output
     if mode == "json_schema":
         return {"type": "json_schema", "json_schema": {"name": SCHEMA_NAME, "schema": reply_schema(peers), "strict": True}}
     if mode == "json_object":

@@ -30,6 +30,10 @@ class Script:
     output_tokens: int = 10
     calls: list[str] = field(default_factory=list)
     """Prompt texts seen, one per call."""
+    turns: list[list[tuple[str, str]]] = field(default_factory=list)
+    """Per call, its messages as (type, text): where each piece of text was sent."""
+    options: list[dict[str, Any]] = field(default_factory=list)
+    """Per call, the options it was invoked with (e.g. response_format)."""
     intervals: list[tuple[float, float]] = field(default_factory=list)
     """(start, end) monotonic times of each async call."""
 
@@ -54,10 +58,12 @@ class FakeChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "fake"
 
-    def _reply(self, messages) -> AIMessage:
+    def _reply(self, messages, options: dict[str, Any]) -> AIMessage:
         script = SCRIPTS[self.key]
         prompt = prompt_text(messages)
         script.calls.append(prompt)
+        script.turns.append([(m.type, str(m.text)) for m in messages])
+        script.options.append(options)
         if script.error is not None:
             raise script.error
         text = script.reply(prompt) if callable(script.reply) else script.reply
@@ -66,12 +72,12 @@ class FakeChatModel(BaseChatModel):
         return AIMessage(content=text, usage_metadata=usage)
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=self._reply(messages))])
+        return ChatResult(generations=[ChatGeneration(message=self._reply(messages, kwargs))])
 
     async def _agenerate(self, messages, stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
         started = time.monotonic()
         await asyncio.sleep(SCRIPTS[self.key].delay)
-        result = ChatResult(generations=[ChatGeneration(message=self._reply(messages))])
+        result = ChatResult(generations=[ChatGeneration(message=self._reply(messages, kwargs))])
         SCRIPTS[self.key].intervals.append((started, time.monotonic()))
         return result
 

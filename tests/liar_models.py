@@ -11,7 +11,7 @@ it is sent and replies like an agent of RouteMoA would:
 
 A scored prompt (one that asks for `self_score`) gets the JSON reply; with a
 `response_format` of type json_schema, `peer_scores` has the schema's length.
-`reply_for` serves the fake provider in unit tests; `LoopbackPool` serves the same
+`reply_for` serves the fake provider in unit tests; `loopback_pool` serves the same
 replies from a real OpenAI-compatible server on 127.0.0.1 (benchmarks/liar_pool.py).
 """
 
@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -114,55 +111,8 @@ def write_pool(path: Path, base_url: str | None, names: list[str], provider: str
     return str(path)
 
 
-class LoopbackPool:
-    """An OpenAI-compatible server on 127.0.0.1 that serves `reply_for` (uvicorn in a thread)."""
+def loopback_pool():
+    """A LoopbackServer (tests/loopback_server.py) whose models are these."""
+    from tests.loopback_server import LoopbackServer, prompt_of
 
-    def __init__(self) -> None:
-        import uvicorn
-        from starlette.applications import Starlette
-        from starlette.routing import Route
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/v1"
-        self.requests = 0
-        app = Starlette(routes=[Route("/v1/chat/completions", self._completions, methods=["POST"])])
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error"))
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    async def _completions(self, request):
-        from starlette.responses import JSONResponse, StreamingResponse
-
-        body = await request.json()
-        self.requests += 1
-        prompt = "\n".join(str(m.get("content")) for m in body["messages"])
-        text = reply_for(body["model"], prompt, body.get("response_format"))
-        usage = {"prompt_tokens": len(prompt) // 4, "completion_tokens": len(text) // 4, "total_tokens": (len(prompt) + len(text)) // 4}
-        base = {"id": "cmpl-liar", "created": int(time.time()), "model": body["model"]}
-        if not body.get("stream"):
-            choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-            return JSONResponse({**base, "object": "chat.completion", "choices": [choice], "usage": usage})
-
-        def events():
-            chunk = {**base, "object": "chat.completion.chunk"}
-            delta = {"role": "assistant", "content": text}
-            yield f"data: {json.dumps({**chunk, 'choices': [{'index': 0, 'delta': delta, 'finish_reason': None}]})}\n\n"
-            yield f"data: {json.dumps({**chunk, 'choices': [{'index': 0, 'delta': {}, 'finish_reason': 'stop'}]})}\n\n"
-            yield f"data: {json.dumps({**chunk, 'choices': [], 'usage': usage})}\n\n"
-            yield "data: [DONE]\n\n"
-
-        return StreamingResponse(events(), media_type="text/event-stream")
-
-    def __enter__(self) -> "LoopbackPool":
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("loopback pool server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+    return LoopbackServer(lambda body: reply_for(body["model"], prompt_of(body), body.get("response_format")))
