@@ -22,7 +22,10 @@ HIDDEN_TAGS = ["nostream"]
 
 
 class ScrubbedChatModel(BaseChatModel):
-    """`inner` with `secrets` replaced by [REDACTED] in every reply and streamed token."""
+    """`inner` with `secrets` replaced by [REDACTED] in every reply and streamed token.
+
+    Replies and chunks carry this model's run id (not the inner run's), so the streamed
+    tokens and the final message share one id, as with an unwrapped model."""
 
     inner: BaseChatModel
     secrets: list[str]
@@ -35,7 +38,6 @@ class ScrubbedChatModel(BaseChatModel):
     def _clean(self, message: BaseMessage) -> AIMessage:
         return AIMessage(
             content=scrub(message.text, self.secrets),
-            id=message.id,
             usage_metadata=getattr(message, "usage_metadata", None),
             response_metadata=message.response_metadata,
         )
@@ -64,6 +66,6 @@ class ScrubbedChatModel(BaseChatModel):
     def _piece(chunk: AIMessageChunk, text: str) -> ChatGenerationChunk:
         return ChatGenerationChunk(
             message=AIMessageChunk(
-                content=text, id=chunk.id, usage_metadata=chunk.usage_metadata, response_metadata=chunk.response_metadata
+                content=text, usage_metadata=chunk.usage_metadata, response_metadata=chunk.response_metadata
             )
         )

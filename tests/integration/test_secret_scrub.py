@@ -116,3 +116,21 @@ async def test_every_model_failing_gives_a_scrubbed_error(stub, tmp_path, monkey
     out = await run_query("q", Context(pool=str(pools / "down.yaml"), max_layers=1))
     assert "[REDACTED]" in out["error"] and "\n" not in out["error"]
     assert_clean(out["error"] + json.dumps(out["messages"][-1].content))
+
+
+async def test_streamed_tokens_are_scrubbed_and_share_the_answer_message_id(stub, tmp_path, fixed_prior):
+    from langchain_core.messages import HumanMessage
+
+    pool = write_pool(stub, tmp_path / "pool.yaml")
+    fixed_prior({"echo": 0.6, "steady": 0.5, "leaky": 0.5})
+    ctx = Context(pool=pool, top_k=3, tolerance=1.0, max_layers=1, aggregator="leaky")
+    tokens, ids, final = [], set(), {}
+    async for mode, data in build_graph().astream({"messages": [HumanMessage("2+2?")]}, context=ctx, stream_mode=["messages", "values"]):
+        if mode == "messages":
+            tokens.append(data[0].text)
+            ids.add(data[0].id)
+        else:
+            final = data
+    assert len([t for t in tokens if t]) > 5 and "".join(tokens) == final["answer"]
+    assert final["answer"] == "leaky says 4 (my key: Bearer [REDACTED]), aggregated by leaky"
+    assert ids == {final["messages"][-1].id}
