@@ -5,7 +5,8 @@
     train_data.safetensors      base-encoder embeddings, labels and task ids of the training
                                 queries (for the k-NN, best-single and task-router baselines)
     shrinkage.safetensors       the training queries' serving-encoder embeddings, which the
-                                shrinkage gate measures familiarity against (version 2, with shrinkage)
+                                shrinkage gate measures familiarity against, and the task
+                                centroids and per-task accuracies (version 2, with shrinkage)
     encoder/                    the fine-tuned encoder (only when it was not frozen)
 
 Version 2 adds `input` (the encoder-input rule), `base_rates` and `shrinkage` to
@@ -94,9 +95,10 @@ class Checkpoint:
             return np.asarray(self.meta["base_rates"], dtype=np.float32)
         return model_accuracy(self.train_data()[1]).astype(np.float32)
 
-    def reference(self) -> np.ndarray:
-        """The training queries' serving-encoder embeddings (what familiarity is measured against)."""
-        return load_numpy(str(self.path / REFERENCE_FILE))["embeddings"]
+    def reference(self) -> dict[str, np.ndarray]:
+        """`embeddings` of the training queries (serving encoder; familiarity is measured against them),
+        task `centroids` and per-task accuracies (`profiles`)."""
+        return load_numpy(str(self.path / REFERENCE_FILE))
 
     def train_data(self) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
         """Training-query embeddings (base encoder), labels (NaN = no result) and task tags."""
@@ -114,11 +116,11 @@ def save_checkpoint(
     train_labels: np.ndarray,
     train_tasks: list[str | None],
     encoder_model=None,
-    reference: np.ndarray | None = None,
+    reference: dict[str, np.ndarray] | None = None,
 ) -> Path:
     """Write a checkpoint directory; `encoder_model` is the fine-tuned SentenceTransformer, if any.
 
-    `reference`: serving-encoder embeddings of the training queries (needed when meta has `shrinkage`).
+    `reference`: the shrinkage arrays (`embeddings`, `centroids`, `profiles`; needed when meta has `shrinkage`).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -140,7 +142,7 @@ def save_checkpoint(
         str(out / TRAIN_DATA_FILE),
     )
     if reference is not None:
-        save_numpy({"embeddings": reference.astype(np.float32)}, str(out / REFERENCE_FILE))
+        save_numpy({k: v.astype(np.float32) for k, v in reference.items()}, str(out / REFERENCE_FILE))
     if encoder_model is not None:
         encoder_model.save(str(out / ENCODER_DIR))
     (out / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")

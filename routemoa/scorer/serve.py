@@ -21,7 +21,7 @@ import torch
 from routemoa.errors import UserError
 from routemoa.scorer.checkpoint import META_FILE, Checkpoint, load_checkpoint
 from routemoa.scorer.encoder import ENCODE_LOCK, embed, load_encoder, pick_device
-from routemoa.scorer.shrinkage import familiarity, shrink
+from routemoa.scorer.shrinkage import familiarity, profile_target, shrink
 
 _LOAD_LOCK = threading.Lock()
 
@@ -73,9 +73,16 @@ class Scorer:
         """Scores in [0, 1], (n_queries, n_models), from this scorer's encoder embeddings (of `encoder_inputs`)."""
         probs = self.head_scores(embeddings)
         if self.gate is not None:
-            weight = self.gate.weight(familiarity(np.asarray(embeddings, dtype=np.float32), self.reference, self.gate.k))
-            probs = shrink(probs, self.base_rates, weight).astype(np.float32)
+            embeddings = np.asarray(embeddings, dtype=np.float32)
+            weight = self.gate.weight(familiarity(embeddings, self.reference["embeddings"], self.gate.k))
+            probs = shrink(probs, self.shrink_target(embeddings), weight).astype(np.float32)
         return sharpen(probs) if self.checkpoint.meta.get("sharpen") else probs
+
+    def shrink_target(self, embeddings: np.ndarray) -> np.ndarray:
+        """What unfamiliar queries lean on: the base rates, or the soft task router's profile per query."""
+        if self.gate is None or self.gate.tau is None:
+            return self.base_rates
+        return profile_target(embeddings, self.reference["centroids"], self.reference["profiles"], self.gate.tau)
 
     def score(self, queries: list[str], batch_size: int = 64) -> np.ndarray:
         """Scores in [0, 1], (len(queries), n_models); the encoder runs in batches of `batch_size`."""

@@ -1,14 +1,17 @@
-"""Shrinkage of per-query scores toward the per-model base rate, by how familiar the query is.
+"""Shrinkage of per-query scores toward a steadier target, by how familiar the query is.
 
-    served = (1 − w)·head + w·base,   w = sigmoid(a + b·z)
+    served = (1 − w)·head + w·target,   w = sigmoid(a + b·z)
 
-`base` is each model's accuracy on the training data (the best-single ordering),
-`z` the query's familiarity — mean cosine similarity to its KNN_K nearest
+`target` is either each model's accuracy on the training data (the base rate: the
+best-single ordering) or the query's **task profile**: the per-task accuracies of
+the training tasks (tags, or k-means clusters), weighted by softmax(cos(query,
+task centroid) / tau) — a soft task router. `z` is the query's familiarity — mean cosine similarity to its KNN_K nearest
 training queries in the encoder's space — standardised by the training queries'
 own familiarity (each against the others). With b < 0 a query far from anything
 seen in training leans on the global ranking, a familiar one on the head.
 
-`a` and `b` are chosen on held-out folds by `fit_gate`: "unseen" folds (a head
+`a`, `b` and the target (base rate, or a profile temperature from PROFILE_TAUS)
+are chosen on held-out folds by `fit_gate`: "unseen" folds (a head
 trained without one task or cluster, scored on it) and the "seen" fold (the
 validation split), each weighted half, maximising top-1 plus top-3 hit rate.
 """
@@ -19,11 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from routemoa.scorer.metrics import hit_rates
+from routemoa.scorer.metrics import hit_rates, model_accuracy
 
 KNN_K = 10
 GATE_A = tuple(np.round(np.arange(-6.0, 6.01, 0.5), 2).tolist())
 GATE_B = (0.0, -0.5, -1.0, -2.0, -4.0)
+PROFILE_TAUS = (0.01, 0.03, 0.1)
 NEVER, ALWAYS = -50.0, 50.0
 """Gate offsets standing for w = 0 (head only) and w = 1 (base rate only)."""
 
@@ -40,6 +44,22 @@ def familiarity(queries: np.ndarray, reference: np.ndarray, k: int = KNN_K, leav
     return out
 
 
+def task_profiles(embeddings: np.ndarray, labels: np.ndarray, cluster_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per cluster (ids >= 0): unit mean embedding (centroid) and per-model accuracy (profile)."""
+    ids = np.unique(cluster_ids[cluster_ids >= 0])
+    centroids = np.stack([embeddings[cluster_ids == c].mean(axis=0) for c in ids]) if len(ids) else embeddings[:0]
+    centroids = centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+    profiles = np.stack([model_accuracy(labels[cluster_ids == c]) for c in ids]) if len(ids) else labels[:0]
+    return centroids.astype(np.float32), profiles.astype(np.float32)
+
+
+def profile_target(queries: np.ndarray, centroids: np.ndarray, profiles: np.ndarray, tau: float) -> np.ndarray:
+    """(n_queries, n_models): task profiles weighted by softmax(cos(query, centroid) / tau)."""
+    logits = queries @ centroids.T / tau
+    weights = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return (weights / weights.sum(axis=1, keepdims=True)) @ profiles
+
+
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
 
@@ -53,22 +73,25 @@ class Gate:
     mean: float
     std: float
     k: int = KNN_K
+    tau: float | None = None
+    """Task-profile temperature of the target; None: the global base rate."""
 
     def weight(self, fam: np.ndarray) -> np.ndarray:
         """Per query: the share given to the base rate."""
         return _sigmoid(self.a + self.b * (fam - self.mean) / self.std)
 
     def to_json(self) -> dict:
-        return {"a": self.a, "b": self.b, "mean": self.mean, "std": self.std, "k": self.k}
+        return {"a": self.a, "b": self.b, "mean": self.mean, "std": self.std, "k": self.k, "tau": self.tau}
 
     @classmethod
     def from_json(cls, value: dict) -> Gate:
-        return cls(float(value["a"]), float(value["b"]), float(value["mean"]), float(value["std"]), int(value["k"]))
+        tau = value.get("tau")
+        return cls(float(value["a"]), float(value["b"]), float(value["mean"]), float(value["std"]), int(value["k"]), None if tau is None else float(tau))
 
 
-def shrink(probs: np.ndarray, base: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """(1 − w)·probs + w·base, per query."""
-    return (1.0 - w[:, None]) * probs + w[:, None] * base[None, :]
+def shrink(probs: np.ndarray, target: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """(1 − w)·probs + w·target, per query; `target` is per model (n_models,) or per query (n, n_models)."""
+    return (1.0 - w[:, None]) * probs + w[:, None] * np.broadcast_to(target, probs.shape)
 
 
 @dataclass
@@ -78,28 +101,30 @@ class Fold:
     kind: str  # "seen" or "unseen"
     probs: np.ndarray  # head scores of the held-out queries
     z: np.ndarray  # standardised familiarity of the held-out queries to the fold's training queries
-    base: np.ndarray  # per-model accuracy on the fold's training queries
+    targets: dict  # tau (None: base rate) -> shrinkage target of the held-out queries, from the fold's training queries
     labels: np.ndarray
 
 
-def _objective(folds: list[Fold], a: float, b: float) -> float:
+def _objective(folds: list[Fold], a: float, b: float, tau: float | None) -> float:
     by_kind: dict[str, list[float]] = {}
     for fold in folds:
-        rates = hit_rates(shrink(fold.probs, fold.base, _sigmoid(a + b * fold.z)), fold.labels)
+        rates = hit_rates(shrink(fold.probs, fold.targets[tau], _sigmoid(a + b * fold.z)), fold.labels)
         by_kind.setdefault(fold.kind, []).append(rates["top1_hit"] + rates["top3_hit"])
     return float(np.mean([np.mean(v) for v in by_kind.values()]))
 
 
-def fit_gate(folds: list[Fold]) -> tuple[float, float, dict]:
-    """(a, b) maximising the fold objective over the grid (ties: the least shrinkage), and a summary."""
-    candidates = [(NEVER, 0.0), (ALWAYS, 0.0)] + [(a, b) for a in GATE_A for b in GATE_B]
-    scored = [(_objective(folds, a, b), -a, b) for a, b in candidates]
-    best = max(scored)
-    a, b = -best[1], best[2]
+def fit_gate(folds: list[Fold]) -> tuple[float, float, float | None, dict]:
+    """(a, b, tau) maximising the fold objective over the grid (ties: least shrinkage, base rate), and a summary."""
+    taus = [t for t in folds[0].targets if all(t in f.targets for f in folds)]
+    order = {t: -i for i, t in enumerate(taus)}  # ties prefer the earlier target (None, the base rate, first)
+    candidates = [(NEVER, 0.0, None)] + [(a, b, t) for t in taus for a in (*GATE_A, ALWAYS) for b in GATE_B]
+    scored = [(_objective(folds, a, b, t), -a, b, order[t], t) for a, b, t in candidates]
+    best = max(scored, key=lambda row: row[:4])
+    a, b, tau = -best[1], best[2], best[4]
     summary = {
         "objective": round(best[0], 4),
-        "head_only": round(_objective(folds, NEVER, 0.0), 4),
-        "base_only": round(_objective(folds, ALWAYS, 0.0), 4),
+        "head_only": round(_objective(folds, NEVER, 0.0, None), 4),
+        "base_only": round(_objective(folds, ALWAYS, 0.0, None), 4),
         "folds": {kind: sum(f.kind == kind for f in folds) for kind in ("seen", "unseen")},
     }
-    return a, b, summary
+    return a, b, tau, summary

@@ -35,7 +35,7 @@ from routemoa.scorer.encoder import embed_many, load_encoder, pick_device, resol
 from routemoa.scorer.losses import calibration_loss, sample_llm_loss, sample_sample_loss
 from routemoa.scorer.metrics import hit_rates, model_accuracy
 from routemoa.scorer.model import ScorerNet
-from routemoa.scorer.shrinkage import KNN_K, Fold, Gate, familiarity, fit_gate
+from routemoa.scorer.shrinkage import KNN_K, PROFILE_TAUS, Fold, Gate, familiarity, fit_gate, profile_target, task_profiles
 from routemoa.scorer.text import InputRule, common_prefixes
 
 MAX_UNSEEN_FOLDS = 8
@@ -238,7 +238,11 @@ def _calibrate(config, base, labels, cluster_ids, train_idx, val_idx, net, devic
     def fold(kind, fit_idx, held_idx, head):
         probs = torch.sigmoid(_predict(head, embedder, held_idx)).cpu().numpy()
         z = (familiarity(base[held_idx], base[fit_idx], KNN_K) - mean) / std
-        return Fold(kind, probs, z, model_accuracy(labels[fit_idx]), labels[held_idx])
+        targets = {None: model_accuracy(labels[fit_idx])}
+        centroids, profiles = task_profiles(base[fit_idx], labels[fit_idx], cluster_ids[fit_idx])
+        if len(centroids) >= 2:
+            targets.update({tau: profile_target(base[held_idx], centroids, profiles, tau) for tau in PROFILE_TAUS})
+        return Fold(kind, probs, z, targets, labels[held_idx])
 
     folds = [fold("seen", train_idx, val_idx, net)]
     for number, group in enumerate(_unseen_folds(cluster_ids[train_idx]), start=1):
@@ -249,8 +253,8 @@ def _calibrate(config, base, labels, cluster_ids, train_idx, val_idx, net, devic
             continue
         head, _, _ = _fit(frozen, embedder, labels, cluster_ids, fit_idx, stop_idx, device, f"fold {number}", progress, contrastive)
         folds.append(fold("unseen", fit_idx, held_idx, head))
-    a, b, summary = fit_gate(folds)
-    return Gate(a, b, mean, std), summary
+    a, b, tau, summary = fit_gate(folds)
+    return Gate(a, b, mean, std, tau=tau), summary
 
 
 def input_rule(config: TrainConfig, queries: list[str]) -> InputRule:
@@ -300,11 +304,13 @@ def train_scorer(
         },
     }
     reference = None
-    if config.shrinkage and len(val_idx):
+    if config.shrinkage and len(val_idx) and len(np.unique(cluster_ids[train_idx][cluster_ids[train_idx] >= 0])) >= 2:
         gate, summary = _calibrate(config, base, labels, cluster_ids, train_idx, val_idx, net, device, progress, contrastive)
         meta["shrinkage"] = {**gate.to_json(), "calibration": summary}
         # The gate reads familiarity in the serving encoder's space (the fine-tuned one, if any).
-        reference = base if embedder.model is None else _predict_embeddings(embedder, len(records))
+        serving = base if embedder.model is None else _predict_embeddings(embedder, len(records))
+        centroids, profiles = task_profiles(serving, labels, cluster_ids)
+        reference = {"embeddings": serving, "centroids": centroids, "profiles": profiles}
     meta["training"]["seconds"] = round(time.perf_counter() - started, 1)
     # The baselines use every training query, including the validation split.
     tasks = [r.task for r in records]

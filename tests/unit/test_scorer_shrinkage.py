@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from routemoa.scorer.cold_start import cold_start_scores, price_anchor
-from routemoa.scorer.shrinkage import ALWAYS, NEVER, Fold, Gate, familiarity, fit_gate, shrink
+from routemoa.scorer.shrinkage import ALWAYS, NEVER, Fold, Gate, familiarity, fit_gate, profile_target, shrink, task_profiles
 from routemoa.scorer.text import InputRule, common_prefixes, head_tail
 
 SHOTS = "".join(f"Question {i}: what is {i} + {i}?\nAnswer: {2 * i}\n\n" for i in range(12))
@@ -50,7 +50,7 @@ def test_familiarity_and_gate():
     ref = np.eye(4, dtype=np.float32)
     assert familiarity(ref[:1], ref, k=1)[0] == pytest.approx(1.0)
     assert familiarity(ref, ref, k=1, leave_self_out=True) == pytest.approx(np.zeros(4))
-    gate = Gate(a=0.0, b=-2.0, mean=0.5, std=0.1)
+    gate = Gate(a=0.0, b=-2.0, mean=0.5, std=0.1, tau=0.05)
     w = gate.weight(np.array([0.9, 0.5, 0.1]))
     assert w[0] < 0.01 and w[1] == pytest.approx(0.5) and w[2] > 0.99
     assert Gate.from_json(gate.to_json()) == gate
@@ -63,22 +63,41 @@ def _fold(kind, z, right: int, head_pick: int, n=40):
     labels = np.zeros((n, 2))
     labels[:, right] = 1.0
     probs = np.tile([0.7, 0.3] if head_pick == 0 else [0.3, 0.7], (n, 1))
-    return Fold(kind, probs, np.full(n, z), np.array([0.6, 0.4]), labels)
+    return Fold(kind, probs, np.full(n, z), {None: np.array([0.6, 0.4])}, labels)
 
 
 def test_fit_gate_shrinks_only_unfamiliar_queries():
     folds = [_fold("seen", 1.0, right=1, head_pick=1), _fold("unseen", -3.0, right=0, head_pick=1)]
-    a, b, summary = fit_gate(folds)
+    a, b, tau, summary = fit_gate(folds)
+    assert tau is None
     w_seen, w_unseen = (1 / (1 + np.exp(-(a + b * z))) for z in (1.0, -3.0))
     assert w_seen < 0.5 < w_unseen
     assert summary["objective"] > summary["head_only"] and summary["objective"] > summary["base_only"]
 
 
 def test_fit_gate_prefers_the_head_when_it_is_right():
-    a, b, _ = fit_gate([_fold("seen", 0.0, 1, 1), _fold("unseen", -1.0, 1, 1)])
+    a, b, _, _ = fit_gate([_fold("seen", 0.0, 1, 1), _fold("unseen", -1.0, 1, 1)])
     assert (a, b) == (NEVER, 0.0)
-    a, _, _ = fit_gate([_fold("seen", 0.0, 0, 1)])
+    a, _, _, _ = fit_gate([_fold("seen", 0.0, 0, 1)])
     assert a == ALWAYS or a > 0
+
+
+def test_task_profile_target_is_a_soft_task_router():
+    emb = np.array([[1, 0], [1, 0], [0, 1], [0, 1]], dtype=np.float32)
+    labels = np.array([[1, 0], [1, 0], [0, 1], [0, 1]], dtype=np.float32)
+    centroids, profiles = task_profiles(emb, labels, np.array([0, 0, 1, -3]))  # -3: untagged, left out
+    np.testing.assert_allclose(centroids, [[1, 0], [0, 1]])
+    np.testing.assert_allclose(profiles, [[1, 0], [0, 1]])
+    sharp = profile_target(np.array([[0.9, 0.1]], dtype=np.float32), centroids, profiles, tau=0.01)
+    soft = profile_target(np.array([[0.9, 0.1]], dtype=np.float32), centroids, profiles, tau=10.0)
+    assert sharp[0, 0] > 0.99 and 0.5 < soft[0, 0] < 0.53
+
+
+def test_fit_gate_picks_the_task_profile_when_it_is_right():
+    fold = _fold("unseen", 0.0, right=1, head_pick=0)
+    fold.targets[0.03] = np.tile([0.2, 0.8], (len(fold.labels), 1))  # the task router knows model 1 is right
+    a, _, tau, _ = fit_gate([fold])
+    assert tau == 0.03 and a >= 0  # w >= 0.5 at average familiarity
 
 
 def test_price_anchor_uses_the_nearest_price_tier():
