@@ -10,6 +10,12 @@ training queries in the encoder's space — standardised by the training queries
 own familiarity (each against the others). With b < 0 a query far from anything
 seen in training leans on the global ranking, a familiar one on the head.
 
+Below the familiarity range the gate was calibrated on (`floor`: the 1st
+percentile of z over the held-out fold queries) the gate is not trusted: w rises
+linearly to 1 over FLOOR_RAMP standard deviations, so a query unlike anything
+seen gets the target alone (e.g. a model trained on code questions asked science
+questions falls back to the best-single ordering).
+
 `a`, `b` and the target (base rate, or a profile temperature from PROFILE_TAUS)
 are chosen on held-out folds by `fit_gate`: "unseen" folds (a head
 trained without one task or cluster, scored on it) and the "seen" fold (the
@@ -28,6 +34,8 @@ KNN_K = 10
 GATE_A = tuple(np.round(np.arange(-6.0, 6.01, 0.5), 2).tolist())
 GATE_B = (0.0, -0.5, -1.0, -2.0, -4.0)
 PROFILE_TAUS = (0.01, 0.03, 0.1)
+FLOOR_PERCENTILE = 1.0
+FLOOR_RAMP = 1.0
 NEVER, ALWAYS = -50.0, 50.0
 """Gate offsets standing for w = 0 (head only) and w = 1 (base rate only)."""
 
@@ -75,18 +83,32 @@ class Gate:
     k: int = KNN_K
     tau: float | None = None
     """Task-profile temperature of the target; None: the global base rate."""
+    floor: float | None = None
+    """Lowest calibrated z; below it w ramps up to 1. None: no floor."""
 
     def weight(self, fam: np.ndarray) -> np.ndarray:
-        """Per query: the share given to the base rate."""
-        return _sigmoid(self.a + self.b * (fam - self.mean) / self.std)
+        """Per query: the share given to the target."""
+        z = (fam - self.mean) / self.std
+        w = _sigmoid(self.a + self.b * z)
+        if self.floor is None:
+            return w
+        return np.maximum(w, np.clip((self.floor - z) / FLOOR_RAMP, 0.0, 1.0))
 
     def to_json(self) -> dict:
-        return {"a": self.a, "b": self.b, "mean": self.mean, "std": self.std, "k": self.k, "tau": self.tau}
+        return {"a": self.a, "b": self.b, "mean": self.mean, "std": self.std, "k": self.k, "tau": self.tau, "floor": self.floor}
 
     @classmethod
     def from_json(cls, value: dict) -> Gate:
-        tau = value.get("tau")
-        return cls(float(value["a"]), float(value["b"]), float(value["mean"]), float(value["std"]), int(value["k"]), None if tau is None else float(tau))
+        tau, floor = value.get("tau"), value.get("floor")
+        return cls(
+            float(value["a"]),
+            float(value["b"]),
+            float(value["mean"]),
+            float(value["std"]),
+            int(value["k"]),
+            None if tau is None else float(tau),
+            None if floor is None else float(floor),
+        )
 
 
 def shrink(probs: np.ndarray, target: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -128,3 +150,8 @@ def fit_gate(folds: list[Fold]) -> tuple[float, float, float | None, dict]:
         "folds": {kind: sum(f.kind == kind for f in folds) for kind in ("seen", "unseen")},
     }
     return a, b, tau, summary
+
+
+def calibrated_floor(folds: list[Fold]) -> float:
+    """FLOOR_PERCENTILE of z over every held-out fold query."""
+    return float(np.percentile(np.concatenate([f.z for f in folds]), FLOOR_PERCENTILE))

@@ -35,7 +35,17 @@ from routemoa.scorer.encoder import embed_many, load_encoder, pick_device, resol
 from routemoa.scorer.losses import calibration_loss, sample_llm_loss, sample_sample_loss
 from routemoa.scorer.metrics import hit_rates, model_accuracy
 from routemoa.scorer.model import ScorerNet
-from routemoa.scorer.shrinkage import KNN_K, PROFILE_TAUS, Fold, Gate, familiarity, fit_gate, profile_target, task_profiles
+from routemoa.scorer.shrinkage import (
+    KNN_K,
+    PROFILE_TAUS,
+    Fold,
+    Gate,
+    calibrated_floor,
+    familiarity,
+    fit_gate,
+    profile_target,
+    task_profiles,
+)
 from routemoa.scorer.text import InputRule, common_prefixes
 
 MAX_UNSEEN_FOLDS = 8
@@ -254,7 +264,7 @@ def _calibrate(config, base, labels, cluster_ids, train_idx, val_idx, net, devic
         head, _, _ = _fit(frozen, embedder, labels, cluster_ids, fit_idx, stop_idx, device, f"fold {number}", progress, contrastive)
         folds.append(fold("unseen", fit_idx, held_idx, head))
     a, b, tau, summary = fit_gate(folds)
-    return Gate(a, b, mean, std, tau=tau), summary
+    return Gate(a, b, mean, std, tau=tau, floor=calibrated_floor(folds)), summary
 
 
 def input_rule(config: TrainConfig, queries: list[str]) -> InputRule:

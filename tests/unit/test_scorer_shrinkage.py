@@ -54,6 +54,9 @@ def test_familiarity_and_gate():
     w = gate.weight(np.array([0.9, 0.5, 0.1]))
     assert w[0] < 0.01 and w[1] == pytest.approx(0.5) and w[2] > 0.99
     assert Gate.from_json(gate.to_json()) == gate
+    floored = Gate(a=-50.0, b=0.0, mean=0.5, std=0.1, floor=-2.0)  # head only, down to z = -2
+    np.testing.assert_allclose(floored.weight(np.array([0.5, 0.3, 0.25, 0.1])), [0.0, 0.0, 0.5, 1.0], atol=1e-12)
+    assert Gate.from_json(floored.to_json()) == floored
     probs, base = np.array([[0.9, 0.1]]), np.array([0.2, 0.8])
     np.testing.assert_allclose(shrink(probs, base, np.array([0.25])), [[0.725, 0.275]])
 
