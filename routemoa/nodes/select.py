@@ -9,7 +9,7 @@ from langgraph.types import Send
 
 from routemoa import prompts
 from routemoa.assessment import layer_records
-from routemoa.budget import OVER_BUDGET, BudgetCheck, check_budget, expected_call_usd, messages_chars, spent_usd
+from routemoa.budget import CHARS_PER_TOKEN, OVER_BUDGET, BudgetCheck, check_budget, expected_call_usd, messages_chars, spent_usd
 from routemoa.calls import settings_for
 from routemoa.context import Context, run_context
 from routemoa.conversation import history_before_query
@@ -48,12 +48,19 @@ async def select(state: State, runtime: Runtime[Context]) -> dict:
 
 
 def layer_expected_usd(tasks: list[AgentTask], pool: Pool, ctx: Context) -> float:
-    """Expected dollars of a layer's calls: each agent's prompt and max_tokens at its prices."""
+    """Expected dollars of a layer's calls: each agent's prompt and max_tokens at its prices, plus the
+    SMoA judge's call when it will have answers to drop (priced as the dearest model that may judge,
+    shown every answer at full length)."""
     total = 0.0
     for task in tasks:
         spec = pool.get(task["model"])
         prompt = messages_chars(agent_messages(task, task["system_prompt"]))
         total += expected_call_usd(spec, prompt, settings_for(spec, ctx).max_tokens)
+    if tasks and tasks[0]["method"] == "smoa" and len(tasks) > ctx.judge_keep:
+        judges = [pool.get(ctx.aggregator)] if ctx.aggregator else [pool.get(t["model"]) for t in tasks]
+        max_tokens = max(settings_for(spec, ctx).max_tokens for spec in judges)
+        prompt = len(prompts.JUDGE) + len(tasks[0]["question"]) + len(tasks) * max_tokens * CHARS_PER_TOKEN
+        total += max(expected_call_usd(spec, prompt, max_tokens) for spec in judges)
     return total
 
 

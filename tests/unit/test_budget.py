@@ -95,3 +95,19 @@ async def test_an_aggregator_over_budget_is_not_called(pool, scripts):
     assert out["bill"]["budget_stop"] == {"step": "aggregation", **aggregation["budget"]}
     out = await run_query("q", ctx(pool, 1.0, aggregator="judge", max_layers=1))
     assert out["answer"] == "the aggregate" and len(scripts["judge"].calls) == 1
+
+
+def test_an_smoa_layer_counts_its_judge_call(pool):
+    from routemoa.nodes.select import layer_expected_usd
+    from routemoa.pool import load_pool
+    from routemoa.state import AgentTask
+
+    def tasks(method: str, names: list[str]) -> list[AgentTask]:
+        return [AgentTask(method=method, model=n, layer=1, question="q", history=[], previous_answers=[], plain=True,
+                          system_prompt=None) for n in names]
+
+    specs, ctx = load_pool(pool), Context(pool=pool, judge_keep=2, max_tokens=64, aggregator="judge")
+    judge = layer_expected_usd(tasks("smoa", ["a", "b", "judge"]), specs, ctx) - layer_expected_usd(
+        tasks("moa", ["a", "b", "judge"]), specs, ctx)
+    assert judge > 500 * 64 / 1e6  # the judge's answer tokens at its output price, at least
+    assert layer_expected_usd(tasks("smoa", ["a", "b"]), specs, ctx) == layer_expected_usd(tasks("moa", ["a", "b"]), specs, ctx)
