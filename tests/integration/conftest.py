@@ -114,7 +114,7 @@ def dev_server(tmp_path_factory):
     config = _write_config(folder)
     port = free_port()
     log = folder / "server.log"
-    command = [sys.executable, "-m", "routemoa.cli", "serve", "--config", str(config), "--port", str(port), "--pools", str(pools), "--pool", "fake"]
+    command = [sys.executable, "-m", "routemoa.cli", "serve", "--config", str(config), "--port", str(port), "--pools", "pools", "--pool", "fake"]  # relative to cwd, as an operator types it
     env = {**os.environ, **OFFLINE_ENV, "PYTHONUNBUFFERED": "1"}
     with open(log, "wb") as out:
         proc = subprocess.Popen(command, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
