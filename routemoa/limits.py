@@ -48,6 +48,28 @@ CAPS: dict[str, Cap] = {
 """Knob caps (`max_layers`, `top_k`, `max_tokens`) and request caps (`messages`, `chars`, `body_bytes`)."""
 
 
+KNOB_CAPS = ("max_layers", "top_k", "max_tokens")
+"""The caps on knobs of the run's context (the others bound the request itself)."""
+
+
+def check_caps() -> None:
+    """Check the operator's cap settings at server startup: each a positive integer, and no knob
+    cap below a method's default (every request that leaves the knob unset would be refused)."""
+    from dataclasses import fields
+
+    from routemoa.methods import METHODS
+
+    limits = {name: cap.value() for name, cap in CAPS.items()}
+    for method, cls in METHODS.items():
+        defaults = {f.name: f.default for f in fields(cls)}
+        for name in KNOB_CAPS:
+            if defaults[name] > limits[name]:
+                raise UserError(
+                    f"${CAPS[name].env}={limits[name]} is below the default {name} {defaults[name]} of method "
+                    f"'{method}': every request that leaves {name} unset would be refused"
+                )
+
+
 class CapExceeded(KnobError):
     """A request above one of the operator's caps; `status` is the HTTP status to answer with."""
 
@@ -75,7 +97,7 @@ def apply_client_policy(ctx, asked_pool: str | None):
     from routemoa.context import CHECKED
     from routemoa.operator_pools import default_pool_value, resolve_client_pool
 
-    for name in ("max_layers", "top_k", "max_tokens"):
+    for name in KNOB_CAPS:
         check_cap(name, getattr(ctx, name))
     if asked_pool == default_pool_value():
         asked_pool = None

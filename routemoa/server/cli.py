@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 from routemoa.errors import UserError
-from routemoa.limits import CAPS
+from routemoa.limits import CAPS, check_caps
 from routemoa.methods import graph_entries
 from routemoa.operator_pools import POOL_ENV, POOLS_DIR_ENV, SERVER_ENV, check_operator_config, is_pool_name
 from routemoa.pool import EMBEDDED_POOL
@@ -90,8 +90,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Only the configuration is checked here, not the pools' contents: provider kinds registered
     # inside the server (plugins, tests) are unknown to this process; the server checks each request.
     os.environ.update(env)  # this process only checks the configuration, then waits for the server
-    for cap in CAPS.values():
-        cap.value()
+    check_caps()
     names = check_operator_config()
     print(f"routemoa serve: clients may name the pools {', '.join(names) or '(none)'}; default {env.get(POOL_ENV) or EMBEDDED_POOL}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="routemoa-serve-") as tmp:

@@ -50,6 +50,7 @@ def test_cap_flags_set_the_cap_variables(operator):
         (["--pools", "missing"], {}, "cannot list the pools directory"),
         (["--pools", "pools", "--pool", "nosuch"], {}, "not a pool name of ROUTEMOA_POOLS, not 'embedded' and no such file"),
         ([], {"ROUTEMOA_CAP_TOP_K": "many"}, "$ROUTEMOA_CAP_TOP_K must be a positive integer"),
+        (["--cap-max-layers", "2"], {}, "$ROUTEMOA_CAP_MAX_LAYERS=2 is below the default max_layers 3 of method 'routemoa'"),
     ],
 )
 def test_a_broken_configuration_stops_serve_with_one_line(operator, monkeypatch, capsys, argv, variables, says):
