@@ -57,7 +57,7 @@ class CrossAssessment:
     """Models of this layer that gave at least one usable score."""
 
 
-def cross_assess(records: Iterable[AgentRecord], layer: int, shown_models: Sequence[str]) -> CrossAssessment:
+def peer_consensus(records: Iterable[AgentRecord], layer: int, shown_models: Sequence[str]) -> CrossAssessment:
     """Combine every successful model's peer scores of `layer`; peer_scores[i] scores shown_models[i].
 
     A model's score of its own earlier answer is ignored, so nobody votes for itself.

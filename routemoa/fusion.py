@@ -10,7 +10,7 @@ Weights are normalised to sum to 1, so fused scores stay in [0, 1]. Disabling
 self-assessment drops the self terms; a failed call, and a scored reply without a
 readable self score, multiply the model's fused score by `failure_penalty`.
 Self scores arrive already capped by the peer consensus (assessment.capped) and the
-cross scores are the peers' medians (assessment.cross_assess).
+cross scores are the peers' medians (assessment.peer_consensus).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from routemoa.assessment import cross_assess as combine, self_scores, update_self_caps
+from routemoa.assessment import peer_consensus, self_scores, update_self_caps
 from routemoa.context import Context, run_context
 from routemoa.state import State
 
@@ -17,6 +17,6 @@ async def cross_assess(state: State, runtime: Runtime[Context]) -> dict:
     if not ctx.cross_assessment:
         return {"assessors": [], "cross_scores": {}, "self_caps": caps}
     shown = [item["model"] for item in state.get("shown") or []]
-    found = combine(state["records"], layer, shown)
+    found = peer_consensus(state["records"], layer, shown)
     caps = update_self_caps(caps, self_scores(state["records"], layer - 1), found.consensus, ctx.self_trust_margin)
     return {"assessors": found.assessors, "cross_scores": found.consensus, "self_caps": caps}

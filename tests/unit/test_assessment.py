@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from routemoa.assessment import capped, cross_assess, exit_support, same_answer_key, update_self_caps
+from routemoa.assessment import capped, exit_support, peer_consensus, same_answer_key, update_self_caps
 from routemoa.context import Context
 from routemoa.decision import decide
 from routemoa.fusion import LayerScores, fuse
@@ -33,7 +33,7 @@ def test_cross_assessment_is_the_median_of_the_others_and_ignores_self_votes():
         record("d", peers=None),  # no peer scores: not an assessor
         record("e", peers=[1.0, 1.0, 1.0, 1.0], error="boom"),  # failed: not an assessor
     ]
-    found = cross_assess(records, 2, shown)
+    found = peer_consensus(records, 2, shown)
     assert found.assessors == ["a", "b", "c", "liar"]
     assert found.consensus == {"a": 0.7, "b": 0.9, "c": 0.8, "liar": 0.1}  # nobody's own score counts
     assert found.votes == {"a": 3, "b": 3, "c": 3, "liar": 3}
@@ -43,7 +43,7 @@ def test_one_assessor_cannot_move_a_median_of_three():
     shown = ["a", "b"]
     honest = [record("x", peers=[0.9, 0.2]), record("y", peers=[0.8, 0.1])]
     for liar_scores in ([0.0, 1.0], [1.0, 0.0], [0.0, 0.0]):
-        found = cross_assess([*honest, record("liar", peers=liar_scores)], 2, shown)
+        found = peer_consensus([*honest, record("liar", peers=liar_scores)], 2, shown)
         assert 0.8 <= found.consensus["a"] <= 0.9 and 0.1 <= found.consensus["b"] <= 0.2
 
 
