@@ -7,6 +7,8 @@ browser, no analytics, no version check, no LangSmith tracing. `--pools DIR`
 ($ROUTEMOA_POOLS) is the directory of pools clients may name (NAME.yaml),
 `--pool` the default pool ($ROUTEMOA_POOL) of every run whose context names
 none, and `--cap-*` the operator's caps on work per request ($ROUTEMOA_CAP_*).
+`--n-jobs-per-worker` is how many runs of the LangGraph API execute at once
+(langgraph dev's own default is 1; a deployment's is N_JOBS_PER_WORKER=10).
 """
 
 from __future__ import annotations
@@ -42,6 +44,15 @@ INSTALLED_CONFIG = {
 }
 """langgraph.json used when the package runs without its source checkout."""
 
+JOBS_PER_CORE = 10
+"""Default concurrent runs per CPU core: a run mostly waits on its providers, and one core keeps about
+ten runs' graph work going (benchmarks/server_throughput.py)."""
+
+
+def default_jobs() -> int:
+    """Concurrent LangGraph API runs for this machine: JOBS_PER_CORE per CPU core."""
+    return JOBS_PER_CORE * (os.cpu_count() or 1)
+
 
 def serve_command(args: argparse.Namespace, config: Path) -> list[str]:
     """The `langgraph dev` command line for these arguments."""
@@ -50,6 +61,7 @@ def serve_command(args: argparse.Namespace, config: Path) -> list[str]:
     else:
         base = [shutil.which("langgraph") or "langgraph"]
     command = [*base, "dev", "--config", str(config), "--host", args.host, "--port", str(args.port), "--no-browser"]
+    command += ["--n-jobs-per-worker", str(getattr(args, "n_jobs_per_worker", None) or default_jobs())]
     if not args.reload:
         command.append("--no-reload")
     return command
@@ -127,6 +139,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     serve.add_argument("--pool", help=f"default pool of runs that name none: a NAME of --pools, a YAML file or 'embedded' (${POOL_ENV}; default: embedded)")
     for name, cap in CAPS.items():
         serve.add_argument(f"--cap-{name.replace('_', '-')}", type=_positive, metavar="N", help=f"most {cap.what} a client may ask for (${cap.env}; default {cap.default})")
+    serve.add_argument("--n-jobs-per-worker", type=_positive, metavar="N", help=f"LangGraph API runs executed at once (default: {JOBS_PER_CORE} per CPU core, {default_jobs()} here)")
     serve.add_argument("--config", help="langgraph.json to serve (default: the project's)")
     serve.add_argument("--reload", action="store_true", help="restart when source files change")
     serve.set_defaults(handler=cmd_serve)

@@ -64,3 +64,16 @@ def test_a_broken_configuration_stops_serve_with_one_line(operator, monkeypatch,
         os.environ.update(saved)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: ") and says in err, err
+
+
+def test_serve_runs_several_jobs_at_once_by_default_and_takes_the_flag(tmp_path):
+    from routemoa.server.cli import default_jobs, serve_command
+
+    def jobs(*argv: str) -> str:
+        command = serve_command(build_parser().parse_args(["serve", *argv]), tmp_path / "langgraph.json")
+        return command[command.index("--n-jobs-per-worker") + 1]
+
+    assert jobs() == str(default_jobs()) and default_jobs() >= 10
+    assert jobs("--n-jobs-per-worker", "3") == "3"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--n-jobs-per-worker", "0"])
