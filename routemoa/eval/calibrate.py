@@ -137,7 +137,7 @@ def report(result: dict) -> str:
     lines.append(f"on the data they were chosen on: {_describe(result['fit'], metric)}")
     if not result["in_sample"]:
         lines.append(f"held out (--data, {result['queries']['data']} queries): {_describe(result['measured'], metric)}")
-    lines.append(f"the defaults ({result['default'].label()}) there: {_describe(result['default'], metric)}")
+    lines.append(f"the defaults ({result['default'].label()}) on the data the knobs were chosen on: {_describe(result['default'], metric)}")
     return "\n".join(lines) + "\n"
 
 
