@@ -5,15 +5,20 @@
 A three-model pool on an OpenAI-compatible stub server (benchmarks/stub_server.py,
 its own process, fixed delay per call). RouteMoA runs 3 layers x 3 models + the
 aggregator (10 calls; the stub's self scores are low, so no early exit). "bare"
-makes the same 10 calls with the same LangChain client (routemoa.providers) in
-plain asyncio: three concurrent calls per layer, then one aggregation call.
-Variants are interleaved in one process; medians and ratios are printed.
+makes the same 10 requests (same prompts, same JSON-schema response_format for
+the agents, same settings) with the same LangChain client (routemoa.providers)
+in plain asyncio: three concurrent calls per layer, then one aggregation call.
+Variants are interleaved in one process; medians and ratios are printed: wall
+time per run, and this process's CPU time per run (robust on a loaded machine:
+with the stub at 0 ms a run is CPU-bound, so CPU per run is what caps
+throughput).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import socket
 import statistics
 import subprocess
@@ -24,12 +29,15 @@ from pathlib import Path
 
 import httpx
 import yaml
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import HumanMessage, SystemMessage
 
+from routemoa import prompts
 from routemoa.calls import settings_for
+from routemoa.candidates import candidate_blocks
 from routemoa.context import Context
 from routemoa.pool import load_pool
 from routemoa.providers import chat_model
+from routemoa.reply_schema import scored_response_format
 from routemoa.runner import run_query
 
 MODELS = ("alpha", "beta", "gamma")
@@ -43,11 +51,12 @@ def free_port() -> int:
 
 
 def start_stub(delay_ms: float) -> tuple[subprocess.Popen, str]:
+    """benchmarks/stub_server.py in its own process; returns it and its base URL once it answers."""
     port = free_port()
     script = Path(__file__).with_name("stub_server.py")
     proc = subprocess.Popen([sys.executable, str(script), "--port", str(port), "--delay-ms", str(delay_ms)])
     url = f"http://127.0.0.1:{port}/v1"
-    for _ in range(300):
+    for _ in range(600):
         try:
             httpx.post(f"{url}/chat/completions", json={"model": "x", "messages": []}, timeout=1)
             return proc, url
@@ -71,42 +80,58 @@ async def routemoa_run(ctx: Context) -> None:
 
 
 async def bare_run(ctx: Context) -> None:
-    pool = load_pool(ctx.pool)
-    specs = pool.models
-    prompt = f'Answer the question below.\nReply with ONLY a JSON object: {{"answer": ..., "self_score": ...}}\n\nQuestion:\n{QUESTION}'
+    """RouteMoA's ten requests by hand: three layers of three scored calls, then the aggregator."""
+    specs = load_pool(ctx.pool).models
+    answers: list[str] = []
     for _layer in range(3):
-        replies = await asyncio.gather(
-            *(chat_model(s, settings_for(s, ctx)).ainvoke([HumanMessage(content=prompt)]) for s in specs)
-        )
-        prompt = "\n\n".join(f"ANSWER_{i}:\n{r.text}" for i, r in enumerate(replies)) + f"\n\n{QUESTION}"
-    await chat_model(specs[0], settings_for(specs[0], ctx)).ainvoke([HumanMessage(content=prompt)])
+        if answers:
+            text = prompts.ANSWER_WITH_PEER_SCORES.format(candidates=candidate_blocks(answers), count=len(answers), question=QUESTION)
+        else:
+            text = prompts.ANSWER_WITH_SELF_SCORE.format(question=QUESTION)
+        replies = await asyncio.gather(*(
+            chat_model(s, settings_for(s, ctx)).ainvoke([HumanMessage(content=text)], response_format=scored_response_format(s, len(answers)))
+            for s in specs
+        ))
+        answers = [json.loads(r.text)["answer"] for r in replies]
+    user = prompts.AGGREGATE_USER.format(candidates=candidate_blocks(answers), question=QUESTION)
+    spec = specs[0]
+    await chat_model(spec, settings_for(spec, ctx, ctx.temperature / 2)).ainvoke(
+        [SystemMessage(content=prompts.AGGREGATE_SYSTEM), HumanMessage(content=user)]
+    )
 
 
-async def timed(fn, ctx: Context, concurrent: int = 1) -> float:
-    start = time.perf_counter()
+async def timed(fn, ctx: Context, concurrent: int = 1) -> tuple[float, float]:
+    """(wall seconds, this process's CPU seconds) of `concurrent` runs of `fn` at once."""
+    wall, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(fn(ctx) for _ in range(concurrent)))
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 async def measure(ctx: Context, runs: int, concurrency: list[int]) -> None:
     variants = {"routemoa": routemoa_run, "bare": bare_run}
-    for fn in variants.values():  # warm: encoder, pool, clients
-        await timed(fn, ctx)
-    single: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(2):  # warm: encoder, pool, clients
+        for fn in variants.values():
+            await timed(fn, ctx)
+    wall: dict[str, list[float]] = {name: [] for name in variants}
+    cpu: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(runs):
         for name, fn in variants.items():
-            single[name].append(await timed(fn, ctx))
-    med = {name: statistics.median(values) for name, values in single.items()}
-    print(f"  single run, median of {runs}: routemoa {med['routemoa'] * 1000:.1f} ms, bare {med['bare'] * 1000:.1f} ms,"
-          f" overhead x{med['routemoa'] / med['bare']:.2f}")
+            w, c = await timed(fn, ctx)
+            wall[name].append(w)
+            cpu[name].append(c)
+    mw = {name: statistics.median(v) for name, v in wall.items()}
+    mc = {name: statistics.median(v) for name, v in cpu.items()}
+    print(f"  single run, median of {runs}: wall routemoa {mw['routemoa'] * 1000:.1f} ms, bare {mw['bare'] * 1000:.1f} ms,"
+          f" overhead x{mw['routemoa'] / mw['bare']:.2f}; CPU routemoa {mc['routemoa'] * 1000:.1f} ms,"
+          f" bare {mc['bare'] * 1000:.1f} ms, x{mc['routemoa'] / mc['bare']:.2f}", flush=True)
     for n in concurrency:
-        rounds = {name: [] for name in variants}
+        rates: dict[str, list[float]] = {name: [] for name in variants}
         for _ in range(3):
             for name, fn in variants.items():
-                rounds[name].append(n / await timed(fn, ctx, n))
-        rate = {name: statistics.median(values) for name, values in rounds.items()}
-        print(f"  {n:>3} concurrent runs: routemoa {rate['routemoa']:.1f} runs/s, bare {rate['bare']:.1f} runs/s,"
-              f" ratio {rate['routemoa'] / rate['bare']:.2f}")
+                rates[name].append(n / (await timed(fn, ctx, n))[0])
+        rate = {name: statistics.median(v) for name, v in rates.items()}
+        print(f"  {n:>3} concurrent runs (median of 3 rounds): routemoa {rate['routemoa']:.2f} runs/s,"
+              f" bare {rate['bare']:.2f} runs/s, ratio {rate['routemoa'] / rate['bare']:.2f}", flush=True)
 
 
 def main() -> None:
@@ -115,14 +140,14 @@ def main() -> None:
     parser.add_argument("--delays", default="0,200", help="stub delays in ms, comma-separated")
     parser.add_argument("--concurrency", default="1,8,32,64")
     args = parser.parse_args()
-    print("command: python benchmarks/orchestration.py " + " ".join(sys.argv[1:]))
+    print("command: python benchmarks/orchestration.py " + " ".join(sys.argv[1:]), flush=True)
     concurrency = [int(c) for c in args.concurrency.split(",") if c]
     with tempfile.TemporaryDirectory() as tmp:
         for delay in [float(d) for d in args.delays.split(",")]:
             proc, url = start_stub(delay)
             try:
                 ctx = Context(pool=write_pool(Path(tmp), url), top_k=3, max_layers=3, threshold=1.0)
-                print(f"stub delay {delay:g} ms:")
+                print(f"stub delay {delay:g} ms:", flush=True)
                 asyncio.run(measure(ctx, args.runs, concurrency))
             finally:
                 proc.kill()

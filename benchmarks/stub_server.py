@@ -69,7 +69,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--delay-ms", type=float, default=0.0)
     args = parser.parse_args()
-    uvicorn.run(make_app(args.delay_ms / 1000), host="127.0.0.1", port=args.port, log_level="error", access_log=False)
+    # Idle connections stay open: a server closing one as a client reuses it is a connection error.
+    uvicorn.run(make_app(args.delay_ms / 1000), host="127.0.0.1", port=args.port, log_level="error", access_log=False,
+                timeout_keep_alive=3600, backlog=4096)
 
 
 if __name__ == "__main__":

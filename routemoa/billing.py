@@ -10,17 +10,19 @@ def build_bill(
 ) -> dict[str, Any]:
     """Sum the call records per model and overall.
 
-    Returns {"models": {name: {calls, attempts, failed_calls, input_tokens, output_tokens, usd, seconds}},
-    "calls", "attempts", "input_tokens", "output_tokens", "total_usd", "wall_s", "budget_stop"}. `calls` counts the
+    Returns {"models": {name: {calls, attempts, failed_calls, input_tokens, output_tokens, usd, seconds, queue_s}},
+    "calls", "attempts", "input_tokens", "output_tokens", "total_usd", "queue_s", "wall_s", "budget_stop"}. `calls` counts the
     graph's model calls; `attempts` the HTTP requests they sent (retries included): every request a
     provider served is on the bill. Records without `attempts` (older checkpoints) count one each.
+    `seconds` is the time the calls themselves took; `queue_s` the time they waited for a free slot of their
+    model first (a local model's queue; 0 for records without it); `wall_s` spans the whole run, scorer included.
     `budget_stop`: the step that `max_usd` kept from starting, with its figures (see budget.budget_stop), or None.
     """
     models: dict[str, dict[str, Any]] = {}
     for rec in records:
         row = models.setdefault(
             rec["model"],
-            {"calls": 0, "attempts": 0, "failed_calls": 0, "input_tokens": 0, "output_tokens": 0, "usd": 0.0, "seconds": 0.0},
+            {"calls": 0, "attempts": 0, "failed_calls": 0, "input_tokens": 0, "output_tokens": 0, "usd": 0.0, "seconds": 0.0, "queue_s": 0.0},
         )
         row["calls"] += 1
         row["attempts"] += rec.get("attempts", 1)
@@ -29,9 +31,11 @@ def build_bill(
         row["output_tokens"] += rec["output_tokens"]
         row["usd"] += rec["usd"]
         row["seconds"] += rec["seconds"]
+        row["queue_s"] += rec.get("queue_s", 0.0)
     for row in models.values():
         row["usd"] = round(row["usd"], 10)
         row["seconds"] = round(row["seconds"], 4)
+        row["queue_s"] = round(row["queue_s"], 4)
     return {
         "models": models,
         "calls": sum(r["calls"] for r in models.values()),
@@ -39,6 +43,7 @@ def build_bill(
         "input_tokens": sum(r["input_tokens"] for r in models.values()),
         "output_tokens": sum(r["output_tokens"] for r in models.values()),
         "total_usd": round(sum(r["usd"] for r in models.values()), 10),
+        "queue_s": round(sum(r["queue_s"] for r in models.values()), 4),
         "wall_s": round(wall_s, 4),
         "budget_stop": dict(budget_stop) if budget_stop else None,
     }

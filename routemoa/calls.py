@@ -51,6 +51,8 @@ class CallResult:
     """Requests sent to the provider for this call (retries included)."""
     message_id: str | None = None
     """Id of the reply message (the id its streamed tokens carried)."""
+    queue_s: float = 0.0
+    """Seconds spent waiting for a free slot of the model (reported by the provider); not in `seconds`."""
 
     def record(
         self, *, role: str, layer: int, model: str, answer: str | None = None,
@@ -71,6 +73,7 @@ class CallResult:
             seconds=round(self.seconds, 4),
             error=self.error or (None if answer else "empty answer"),
             attempts=self.attempts,
+            queue_s=round(self.queue_s, 4),
         )
 
 
@@ -127,8 +130,10 @@ async def call_model(
         options = {k: v for k, v in options.items() if k != "response_format"}
     try:
         model = chat_model(spec, settings)
+        if not stream_tokens:  # nobody sees its tokens: one plain request, not a stream to reassemble
+            model = model.model_copy(update={"disable_streaming": True})
         if secrets:  # streamed tokens too: they reach clients before any record does
-            model = ScrubbedChatModel(inner=model, secrets=secrets)
+            model = ScrubbedChatModel(inner=model, secrets=secrets, disable_streaming=not stream_tokens)
         while True:
             attempts += 1
             try:
@@ -147,7 +152,9 @@ async def call_model(
         return CallResult("", 0, 0, 0.0, seconds, f"timeout after {settings.timeout_s:g}s", attempts=attempts)
     except Exception as exc:  # any provider failure degrades the answer, never the run
         return CallResult("", 0, 0, 0.0, time.perf_counter() - start, _error_line(exc, secrets), attempts=attempts)
-    seconds = time.perf_counter() - start
+    # The call itself: a provider that queued it (the local model's slots) says how long it waited.
+    queue_s = min(max(float((reply.response_metadata or {}).get("queue_s") or 0.0), 0.0), time.perf_counter() - start)
+    seconds = time.perf_counter() - start - queue_s
     text = scrub(str(reply.text), secrets)
     usage = reply.usage_metadata or {}
     prompt_chars = "".join(m.text for m in messages)
@@ -155,4 +162,4 @@ async def call_model(
     output_tokens = int(usage.get("output_tokens") or _estimate_tokens(text))
     reported = (reply.response_metadata or {}).get("cost_usd")
     usd = float(reported) if reported is not None else spec.call_cost(input_tokens, output_tokens)
-    return CallResult(text, input_tokens, output_tokens, usd, seconds, None, attempts=attempts, message_id=reply.id)
+    return CallResult(text, input_tokens, output_tokens, usd, seconds, None, attempts=attempts, message_id=reply.id, queue_s=queue_s)

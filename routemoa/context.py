@@ -245,9 +245,20 @@ def client_mode(value: Any) -> bool:
     return is_server_process()
 
 
+RESOLVED = "_routemoa_resolved"
+"""Attribute `run_context` sets on a server run's context: (method, the Context the policy gave), so that
+the run's later nodes reuse it instead of checking the same knobs again (a thread hop and a pools listing each)."""
+
+
 async def run_context(runtime, method: str) -> Context:
     """The Context of the node's run: `runtime.context` checked against `method`'s knobs."""
     value = runtime.context
     if client_mode(value):
-        return await asyncio.to_thread(Context.from_mapping, method, value, client=True)
+        resolved = getattr(value, RESOLVED, None)
+        if resolved is not None and resolved[0] == method:
+            return resolved[1]
+        ctx = await asyncio.to_thread(Context.from_mapping, method, value, client=True)
+        if isinstance(value, Context):  # built by the server for this run only
+            setattr(value, RESOLVED, (method, ctx))
+        return ctx
     return Context.from_mapping(method, value)

@@ -35,6 +35,9 @@ class AgentRecord(TypedDict):
     """One-line error (provider failure, timeout) or None on success."""
     attempts: int
     """Requests sent to the provider for this call (1 + retries; 0 when none could be sent)."""
+    queue_s: float
+    """Seconds the call waited for a free slot of its model before it ran (a local model's queue, as
+    the provider reports it in `response_metadata["queue_s"]`); not part of `seconds`."""
 
 
 def extend_or_reset(left: list | None, right: list | None) -> list:

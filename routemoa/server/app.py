@@ -20,6 +20,7 @@ not, so that no model call starts after it left.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Any, AsyncIterator
@@ -33,7 +34,7 @@ from routemoa.errors import UserError
 from routemoa.runner import Finished, Token, stream_answer
 from routemoa.limits import CapExceeded, check_cap
 from routemoa.methods import METHODS
-from routemoa.operator_pools import default_pool_name
+from routemoa.operator_pools import default_pool_name, is_server_process
 from routemoa.server import catalog
 from routemoa.server import openai_api as api
 from routemoa.server.methods import load_method, method_names
@@ -268,5 +269,18 @@ routes = [
     Route("/v1/chat/completions", chat_completions, methods=["POST"]),
 ]
 
-app = Starlette(routes=routes)
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette):
+    """Inside a server (langgraph dev, a LangGraph deployment, `routemoa serve`): warm the scorer,
+    the default pool and its providers in a worker thread before the first request, not during it
+    (see warm.py; LangGraph merges this app's lifespan with its own)."""
+    if is_server_process():
+        from routemoa.server.warm import warm_up
+
+        await warm_up()
+    yield
+
+
+app = Starlette(routes=routes, lifespan=lifespan)
 """The app langgraph.json mounts (`"http": {"app": "./routemoa/server/app.py:app"}`)."""
