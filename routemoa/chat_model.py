@@ -101,12 +101,13 @@ class _ChatRouteMoA(BaseChatModel):
         return output
 
     async def _agenerate(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
-        pieces, last = [], None
-        async for chunk in self._astream(messages, stop, run_manager, **kwargs):
-            pieces.append(chunk.text)
-            last = chunk.message
-        message = AIMessage(content="".join(pieces), response_metadata=last.response_metadata, usage_metadata=last.usage_metadata)
-        return ChatResult(generations=[ChatGeneration(message=message)], llm_output={"bill": message.response_metadata["bill"]})
+        context = self._call_context(stop, kwargs)
+        async for item in stream_answer(messages, context, graph=method_graph(self.method), tokens=False):
+            if isinstance(item, Finished):
+                output = self._checked(item.output)
+                bill = output.get("bill") or {}
+                message = AIMessage(content=item.rest, response_metadata=_metadata(output), usage_metadata=_usage(bill))
+        return ChatResult(generations=[ChatGeneration(message=message)], llm_output={"bill": bill})
 
     def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
         return _run_sync(self._agenerate(messages, stop, **kwargs))

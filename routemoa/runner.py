@@ -70,16 +70,20 @@ async def stream_answer(
     graph=None,
     config: dict[str, Any] | None = None,
     on_event: EventHandler | None = None,
+    tokens: bool = True,
 ) -> AsyncIterator[Token | Finished]:
     """Run the graph: a `Token` per streamed answer token, then one `Finished`.
 
     Calls tagged "nostream" (the agents) never reach `messages` mode; what does is the
-    aggregator writing the answer. `on_event` gets the per-layer custom events.
+    aggregator writing the answer. `tokens=False` asks for no tokens: the aggregator is
+    then called without streaming and `Finished.rest` holds the whole answer. `on_event`
+    gets the per-layer custom events.
     """
     graph = graph if graph is not None else method_graph()
     streamed: list[str] = []
     final: dict[str, Any] = {}
-    stream = graph.astream({"messages": as_messages(query)}, config=config, context=context, stream_mode=["messages", "custom", "values"])
+    modes = ["messages", "custom", "values"] if tokens else ["custom", "values"]
+    stream = graph.astream({"messages": as_messages(query)}, config=config, context=context, stream_mode=modes)
     async for mode, data in stream:
         if mode == "messages":
             message, _meta = data
@@ -110,7 +114,7 @@ async def run_query(
     """
     config = {"configurable": {"thread_id": thread_id}} if thread_id else None
     final: dict[str, Any] = {}
-    async for item in stream_answer(query, context, graph=graph, config=config, on_event=on_event):
+    async for item in stream_answer(query, context, graph=graph, config=config, on_event=on_event, tokens=False):
         if isinstance(item, Finished):
             final = item.output
     return final
