@@ -22,26 +22,27 @@ from routemoa.nodes.score import make_score
 from routemoa.nodes.select import fan_out, select
 from routemoa.nodes.self_assess import self_assess
 from routemoa.state import InputState, OutputState, State
+from routemoa.timing import timed
 
 
 def build_graph(method: str = "routemoa", checkpointer=None):
     """Compile the graph of `method` (see methods.METHODS); a checkpointer keeps threads."""
     builder = StateGraph(State, context_schema=METHODS[method], input_schema=InputState, output_schema=OutputState)
-    builder.add_node("score", make_score(method))
-    builder.add_node("select", select)
-    builder.add_node("agent", agent)
-    builder.add_node("aggregate", aggregate)
+    builder.add_node("score", timed(make_score(method)))
+    builder.add_node("select", timed(select))
+    builder.add_node("agent", timed(agent))
+    builder.add_node("aggregate", timed(aggregate))
     builder.add_edge(START, "score")
     builder.add_edge("score", "select")
     builder.add_conditional_edges("select", fan_out, ["agent", "aggregate"])  # aggregate: over budget
     if method == "smoa":
-        builder.add_node("judge", judge)
+        builder.add_node("judge", timed(judge))
         builder.add_edge("agent", "judge")
         last = "judge"
     else:
-        builder.add_node("self_assess", self_assess)
-        builder.add_node("cross_assess", cross_assess)
-        builder.add_node("rerank", rerank)
+        builder.add_node("self_assess", timed(self_assess))
+        builder.add_node("cross_assess", timed(cross_assess))
+        builder.add_node("rerank", timed(rerank))
         builder.add_edge("agent", "self_assess")
         builder.add_edge("self_assess", "cross_assess")
         builder.add_edge("cross_assess", "rerank")

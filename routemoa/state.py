@@ -13,6 +13,8 @@ from typing_extensions import TypedDict
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 
+from routemoa.timing import add_spans
+
 
 class AgentRecord(TypedDict):
     """One model call: its answer and scores, or the error that replaced them."""
@@ -91,6 +93,9 @@ class State(InputState, OutputState, total=False):
     """Text of the last human message."""
     started_at: float
     """Wall-clock start of the run (time.time()), for the bill's wall_s."""
+    active: Annotated[list[list[float]], add_spans]
+    """Wall-clock [start, end] of each node execution (routemoa.timing): the bill's wall_s is their union
+    since `started_at`, so time paused at an interrupt does not count."""
     prior: dict[str, float]
     """Scorer prior per pool model."""
     prior_source: dict[str, str]

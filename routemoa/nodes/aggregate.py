@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from langchain_core.messages import AIMessage, HumanMessage
 
 from routemoa import prompts
@@ -20,6 +18,7 @@ from routemoa.conversation import history_before_query
 from routemoa.garbage import screen
 from routemoa.pool import load_pool
 from routemoa.state import AgentRecord, State
+from routemoa.timing import active_seconds
 
 
 def _last_answers(state: State) -> list[AgentRecord]:
@@ -50,7 +49,7 @@ def _finish(
     trace = [dict(entry) for entry in state.get("trace", [])]
     if trace:
         trace[-1]["aggregation"] = aggregation
-    bill = build_bill([*state["records"], *records], time.time() - state["started_at"], budget_stop(trace))
+    bill = build_bill([*state["records"], *records], active_seconds(state.get("active"), state["started_at"]), budget_stop(trace))
     text = answer if not error else f"RouteMoA could not answer: {error}"
     return {
         "answer": answer,
