@@ -41,6 +41,7 @@ INSTALLED_CONFIG = {
     "dependencies": ["."],
     "graphs": graph_entries(),
     "http": {"app": "routemoa.server.app:app"},
+    "auth": {"path": "routemoa.server.run_policy:auth"},
 }
 """langgraph.json used when the package runs without its source checkout."""
 

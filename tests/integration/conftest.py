@@ -71,6 +71,7 @@ def _write_config(folder: Path) -> Path:
                 "dependencies": [str(REPO)],
                 "graphs": {"routemoa": {"path": f"{TESTS / 'fakes_serving.py'}:graph", "description": METHOD_DESCRIPTIONS["routemoa"]}},
                 "http": {"app": f"{REPO / 'routemoa' / 'server' / 'app.py'}:app"},
+                "auth": {"path": f"{REPO / 'routemoa' / 'server' / 'run_policy.py'}:auth"},
             }
         )
     )

@@ -1,0 +1,135 @@
+"""The operator's policy on LangGraph API runs, checked before a run is created.
+
+langgraph.json names `auth` here (`"auth": {"path": ...:auth}`), LangGraph's
+custom-auth extension point. `authenticate` lets every request in — the server
+requires no credentials; an operator who needs them adds the check there (or
+in a proxy in front). The handlers refuse, with a 4xx and one line, what
+`Context.from_mapping(..., client=True)` and `limits.check_cap` refuse on the
+OpenAI endpoint: a run (`/runs/wait`, `/runs/stream`, `/threads/{id}/runs...`,
+Studio) or an assistant whose context names a pool that is not one of the
+operator's, or a knob above a cap; a run whose input passes the caps on
+messages or characters. Without them such a run was created and failed inside
+the graph (HTTP 200 with an error body).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Mapping
+
+from langgraph_sdk import Auth, get_client
+
+from routemoa.context import CONTEXT_FIELDS, Context
+from routemoa.errors import UserError
+from routemoa.limits import CapExceeded, check_cap
+from routemoa.methods import METHODS
+
+auth = Auth()
+
+
+@auth.authenticate
+async def authenticate() -> Auth.types.MinimalUserDict:
+    """Every request is allowed (no credentials today): add your own authentication here."""
+    return {"identity": "anonymous"}
+
+
+def _refuse(exc: UserError) -> Auth.exceptions.HTTPException:
+    """The 4xx for a refused knob or cap: 413 or 400 as the cap says, one line."""
+    status = exc.status if isinstance(exc, CapExceeded) else 400
+    return Auth.exceptions.HTTPException(status_code=status, detail=str(exc).splitlines()[0][:300])
+
+
+def knobs_of(context: Any) -> Any:
+    """The knobs in a run's or assistant's context: the server drops keys its context schema
+    lacks before the graph sees them (stream.py filters by schema), so they are dropped here too."""
+    if isinstance(context, Mapping):
+        return {k: v for k, v in context.items() if k in CONTEXT_FIELDS}
+    return context
+
+
+async def check_context(method: str, context: Any) -> None:
+    """Raise the 4xx for a context a client may not run `method` with (the pools listing in a thread);
+    a graph that is not a RouteMoA method (an operator's own) is not RouteMoA's to check."""
+    if method not in METHODS:
+        return
+    try:
+        await asyncio.to_thread(Context.from_mapping, method, knobs_of(context) or None, client=True)
+    except UserError as exc:
+        raise _refuse(exc) from None
+
+
+def _message_count_and_chars(messages: Any) -> tuple[int, int]:
+    """Messages in a run's `messages` input (a list, or one message) and the characters of all
+    strings in them (text, content blocks, tuples), counted without recursion."""
+    items = messages if isinstance(messages, list) else [messages]
+    chars, stack = 0, list(items)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            chars += len(item)
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return len(items), chars
+
+
+def check_input(kwargs: Mapping[str, Any]) -> None:
+    """Raise the 4xx for a run whose input (or `command.update`) has more messages or characters
+    than the operator's caps allow."""
+    sources = [kwargs.get("input"), (kwargs.get("command") or {}).get("update")]
+    for source in sources:
+        if not isinstance(source, Mapping) or source.get("messages") is None:
+            continue
+        count, chars = _message_count_and_chars(source["messages"])
+        try:
+            check_cap("messages", count)
+            check_cap("chars", chars)
+        except CapExceeded as exc:
+            raise _refuse(exc) from None
+
+
+async def _assistant(assistant_id: Any) -> dict[str, Any] | None:
+    """The assistant a run uses (graph id and stored context), through the server's own API
+    (in-process, no auth); None when there is none (the API then answers 404 itself)."""
+    try:
+        return dict(await get_client().assistants.get(str(assistant_id)))
+    except Exception:  # noqa: BLE001  (not found or unreadable: the API's own answer follows)
+        return None
+
+
+@auth.on.threads.create_run
+async def on_create_run(ctx: Auth.types.AuthContext, value: Auth.types.RunsCreate) -> None:
+    """A new run: its input within the caps, and its context merged over its assistant's (as the
+    server merges them) a valid client context of the assistant's method."""
+    kwargs = value.get("kwargs") or {}
+    check_input(kwargs)
+    assistant = await _assistant(value.get("assistant_id"))
+    if assistant is None:
+        return
+    context = {**knobs_of(assistant.get("context") or {}), **knobs_of(kwargs.get("context") or {})}
+    await check_context(assistant["graph_id"], context)
+
+
+@auth.on.assistants.create
+async def on_create_assistant(ctx: Auth.types.AuthContext, value: Auth.types.AssistantsCreate) -> None:
+    """A new assistant: its stored context (or `config.configurable`) a valid client context."""
+    await check_context(value["graph_id"], _assistant_knobs(value))
+
+
+@auth.on.assistants.update
+async def on_update_assistant(ctx: Auth.types.AuthContext, value: Auth.types.AssistantsUpdate) -> None:
+    """An assistant's new version: the same check, against its (possibly new) graph."""
+    graph_id = value.get("graph_id")
+    if not graph_id:
+        assistant = await _assistant(value["assistant_id"])
+        if assistant is None:
+            return
+        graph_id = assistant["graph_id"]
+    await check_context(graph_id, _assistant_knobs(value))
+
+
+def _assistant_knobs(value: Mapping[str, Any]) -> dict[str, Any]:
+    """The knobs an assistant stores: its context, else its config's `configurable` (the server
+    mirrors one into the other)."""
+    return knobs_of(value.get("context") or (value.get("config") or {}).get("configurable") or {})
