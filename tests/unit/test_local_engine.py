@@ -1,0 +1,67 @@
+"""The local engine's pure parts: response_format checks, string bounds, stop-string handling (no model loaded)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from routemoa.local_engine import _first_stop, _held_back, bounded_strings, canonical_response_format
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "answer": {"type": "string"},
+        "label": {"type": "string", "enum": ["a", "b"]},
+        "notes": {"type": "array", "items": {"type": "string", "maxLength": 5}},
+        "score": {"type": "number"},
+    },
+    "required": ["answer"],
+}
+
+
+def test_text_and_none_mean_unconstrained():
+    assert canonical_response_format(None) is None
+    assert canonical_response_format({"type": "text"}) is None
+
+
+def test_json_schema_and_json_object_are_canonical_json():
+    spec = {"type": "json_schema", "json_schema": {"name": "reply", "schema": SCHEMA}}
+    assert json.loads(canonical_response_format(spec)) == spec
+    reordered = {"json_schema": {"schema": SCHEMA, "name": "reply"}, "type": "json_schema"}
+    assert canonical_response_format(reordered) == canonical_response_format(spec)
+    assert json.loads(canonical_response_format({"type": "json_object"})) == {"type": "json_object"}
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("json", "must be a mapping"),
+        ({"type": "yaml"}, "type must be text, json_object or json_schema"),
+        ({"type": "json_schema"}, "needs {'json_schema'"),
+        ({"type": "json_schema", "json_schema": {"name": "x", "schema": "{}"}}, "needs {'json_schema'"),
+        ({"type": "json_object", "schema": []}, "must be a JSON schema object"),
+    ],
+)
+def test_bad_response_formats_get_one_clear_error(bad, message):
+    with pytest.raises(ValueError, match=message.replace("{", r"\{").replace("(", r"\(")):
+        canonical_response_format(bad)
+
+
+def test_only_free_text_strings_get_a_max_length():
+    bounded = bounded_strings(SCHEMA, 120)
+    props = bounded["properties"]
+    assert props["answer"]["maxLength"] == 120
+    assert "maxLength" not in props["label"]
+    assert props["notes"]["items"]["maxLength"] == 5
+    assert "maxLength" not in props["score"]
+    assert "maxLength" not in SCHEMA["properties"]["answer"]  # the caller's schema is not changed
+
+
+def test_stop_strings_cut_at_the_first_and_hold_back_partial_matches():
+    assert _first_stop("abc END def STOP", ("STOP", "END")) == 4
+    assert _first_stop("abc", ("STOP",)) is None
+    assert _held_back("answer is 4 EN", ("END",)) == 2
+    assert _held_back("answer is 4 E", ("END", "ELSE")) == 1
+    assert _held_back("answer", ("END",)) == 0
+    assert _held_back("anything", ()) == 0
