@@ -29,7 +29,7 @@ def _threads_db() -> Path:
 
 async def _ask(args: argparse.Namespace) -> dict:
     from routemoa.pool import load_pool
-    from routemoa.runner import run_query
+    from routemoa.runner import as_messages, run_query
 
     load_pool(args.pool)  # validate before anything loads or runs
     knobs = {k: v for k, v in {"pool": args.pool or "embedded", "max_layers": args.max_layers, "top_k": args.top_k,
@@ -51,13 +51,13 @@ async def _ask(args: argparse.Namespace) -> dict:
             if not stopped_before:
                 raise UserError(f"thread '{args.thread}' has no unfinished run to resume")
             _check_same_pool(args.thread, snapshot.values, context)
-            return await _resume(graph, config, context, on_event)
+            return await _run_on_thread(graph, None, config, context, on_event)
         if stopped_before:
             raise UserError(
                 f"thread '{args.thread}' has an unfinished run (stopped before {', '.join(stopped_before)}): "
                 f"continue it with `routemoa ask --thread {args.thread} --resume`, or use another thread"
             )
-        return await run_query(args.question, context, graph=graph, thread_id=args.thread, on_event=on_event)
+        return await _run_on_thread(graph, {"messages": as_messages(args.question)}, config, context, on_event)
 
 
 def _check_same_pool(thread: str, values: dict, context: Context) -> None:
@@ -69,11 +69,15 @@ def _check_same_pool(thread: str, values: dict, context: Context) -> None:
         raise UserError(f"thread '{thread}' ran on models {', '.join(before)}; resume it with the same --pool")
 
 
-async def _resume(graph, config: dict, context: Context, on_event) -> dict:
-    """Continue the thread's unfinished run from its last checkpoint: LangGraph keeps the writes of
-    the tasks that finished before the stop (a layer call that returned is not made again)."""
+async def _run_on_thread(graph, graph_input: dict | None, config: dict, context: Context, on_event) -> dict:
+    """Run (or, with `graph_input=None`, resume) the thread's run; its output state.
+
+    Durability "sync": every step's checkpoint is saved before the next step starts, so a
+    killed run resumes from the step it was in, and the writes of the layer calls that had
+    returned are there (LangGraph's pending writes): those calls are not made again."""
     final: dict = {}
-    async for mode, chunk in graph.astream(None, config=config, context=context, stream_mode=["custom", "values"]):
+    stream = graph.astream(graph_input, config=config, context=context, stream_mode=["custom", "values"], durability="sync")
+    async for mode, chunk in stream:
         if mode == "custom" and on_event:
             on_event(chunk)
         elif mode == "values":

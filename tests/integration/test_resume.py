@@ -6,6 +6,7 @@ stalls in layer 2; the thread lives in a SQLite file (ROUTEMOA_THREADS_DB).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -54,14 +55,19 @@ def wait_for(condition, what: str, proc: subprocess.Popen | None = None) -> None
         time.sleep(0.05)
 
 
-def pending_writes(db: Path, thread: str) -> int:
-    """Tasks of the thread's latest checkpoint whose writes are saved (finished layer calls)."""
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-        row = conn.execute(
-            "SELECT COUNT(DISTINCT task_id) FROM writes WHERE thread_id = ? AND checkpoint_id = "
-            "(SELECT MAX(checkpoint_id) FROM checkpoints WHERE thread_id = ?)", (thread, thread)
-        ).fetchone()
-    return row[0]
+def saved_layer_calls(db: Path, thread: str) -> tuple[int, int]:
+    """(layer, agent calls of that layer whose writes are saved) in the thread's last checkpoint."""
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    from routemoa.graph import build_graph
+
+    async def read() -> tuple[int, int]:
+        async with AsyncSqliteSaver.from_conn_string(str(db)) as saver:
+            snapshot = await build_graph(checkpointer=saver).aget_state({"configurable": {"thread_id": thread}})
+        done = [t for t in snapshot.tasks if t.name == "agent" and t.result is not None]
+        return snapshot.values.get("layer") or 0, len(done)
+
+    return asyncio.run(read())
 
 
 def test_resume_after_kill_pays_only_the_unfinished_calls(tmp_path, monkeypatch, capsys):
@@ -85,7 +91,7 @@ def test_resume_after_kill_pays_only_the_unfinished_calls(tmp_path, monkeypatch,
         try:
             wait_for(lambda: any(r["model"] == "c" and "ANSWER_" in r["prompt"] for r in stub.received), "c's layer-2 call", proc)
             wait_for(lambda: sum("ANSWER_" in r["prompt"] for r in stub.answered) == 2, "a's and b's layer-2 answers", proc)
-            wait_for(lambda: pending_writes(db, "t") == 2, "their saved writes", proc)
+            wait_for(lambda: saved_layer_calls(db, "t") == (2, 2), "their saved writes", proc)
             finished = len(stub.answered)
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
@@ -106,8 +112,9 @@ def test_resume_after_kill_pays_only_the_unfinished_calls(tmp_path, monkeypatch,
         assert out["answer"] == "a says 4, aggregated by a" and out["error"] is None
         assert out["bill"]["calls"] == uninterrupted and [e["layer"] for e in out["trace"]] == [1, 2]
         repaid = after_resume - (uninterrupted - finished)
-        print(f"resume: {after_resume} calls after --resume; uninterrupted run {uninterrupted}, finished before kill -9 "
-              f"{finished}, re-paid {repaid}")
+        with capsys.disabled():  # the figure for the record (pytest -s shows it)
+            print(f"\nresume: {after_resume} calls after --resume; uninterrupted run {uninterrupted}, "
+                  f"finished before kill -9 {finished}, re-paid {repaid}")
         assert after_resume <= uninterrupted - finished
 
         status, out, err = ask_here(capsys, "--resume", "--pool", pool, "--thread", "t", *KNOBS)
