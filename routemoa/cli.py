@@ -33,7 +33,7 @@ async def _ask(args: argparse.Namespace) -> dict:
 
     load_pool(args.pool)  # validate before anything loads or runs
     knobs = {k: v for k, v in {"pool": args.pool or "embedded", "max_layers": args.max_layers, "top_k": args.top_k,
-             "threshold": args.threshold, "aggregator": args.aggregator}.items() if v is not None}
+             "threshold": args.threshold, "aggregator": args.aggregator, "max_usd": args.max_usd}.items() if v is not None}
     context = Context.from_mapping("routemoa", knobs)
     on_event = None if args.quiet else (lambda event: print(format_event(event), file=sys.stderr, flush=True))
     if not args.thread:
@@ -124,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--top-k", type=int)
     ask.add_argument("--threshold", type=float)
     ask.add_argument("--aggregator", help="model that writes the final answer (default: best-ranked)")
+    ask.add_argument("--max-usd", type=float, help="budget in dollars: no layer or aggregation starts that would pass it")
     ask.add_argument("--thread", help=f"continue a conversation kept in SQLite (${THREADS_DB_ENV} or ~/.routemoa)")
     ask.add_argument("--resume", action="store_true", help="continue the thread's unfinished run from its last checkpoint")
     ask.add_argument("--json", action="store_true", help="print one JSON object: answer, bill, trace")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from routemoa.budget import OVER_BUDGET, check_budget, expected_call_usd, prompt_tokens, spent_usd
@@ -111,3 +113,13 @@ def test_an_smoa_layer_counts_its_judge_call(pool):
         tasks("moa", ["a", "b", "judge"]), specs, ctx)
     assert judge > 500 * 64 / 1e6  # the judge's answer tokens at its output price, at least
     assert layer_expected_usd(tasks("smoa", ["a", "b"]), specs, ctx) == layer_expected_usd(tasks("moa", ["a", "b"]), specs, ctx)
+
+
+def test_cli_budget_flag(pool, capsys):
+    from routemoa.cli import main
+
+    assert main(["ask", "q", "--pool", pool, "--max-usd", "0.00001", "--json", "--quiet"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["bill"]["calls"] == 0 and out["error"].startswith("no answer within the budget: layer 1")
+    assert main(["ask", "q", "--pool", pool, "--max-usd", "-1"]) == 2
+    assert "max_usd must be >= 0" in capsys.readouterr().err
