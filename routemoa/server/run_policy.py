@@ -59,19 +59,29 @@ async def check_context(method: str, context: Any) -> None:
 
 
 def _message_count_and_chars(messages: Any) -> tuple[int, int]:
-    """Messages in a run's `messages` input (a list, or one message) and the characters of all
-    strings in them (text, content blocks, tuples), counted without recursion."""
+    """Messages in a run's `messages` input (a list, or one message) and the characters of their
+    content (a string, or the strings inside content blocks, block types excluded), counted
+    without recursion."""
     items = messages if isinstance(messages, list) else [messages]
-    chars, stack = 0, list(items)
+    chars, stack = 0, [_content(item) for item in items]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
             chars += len(item)
         elif isinstance(item, Mapping):
-            stack.extend(item.values())
+            stack.extend(v for k, v in item.items() if k != "type")
         elif isinstance(item, (list, tuple)):
             stack.extend(item)
     return len(items), chars
+
+
+def _content(message: Any) -> Any:
+    """A message's content: itself (a string), its `content` (a dict), or its second item ((role, content))."""
+    if isinstance(message, Mapping):
+        return message.get("content")
+    if isinstance(message, (list, tuple)) and len(message) == 2:
+        return message[1]
+    return message
 
 
 def check_input(kwargs: Mapping[str, Any]) -> None:

@@ -129,9 +129,9 @@ def _chat(dev_server, body: dict, **kw) -> httpx.Response:
     return httpx.post(f"{dev_server.url}/v1/chat/completions", json=body, timeout=60, **kw)
 
 
-def _run_wait(dev_server, context: dict) -> dict:
+def _run_wait(dev_server, context: dict) -> httpx.Response:
     body = {"assistant_id": "routemoa", "input": {"messages": QUESTION}, "context": context}
-    return httpx.post(f"{dev_server.url}/runs/wait", json=body, timeout=60).json()
+    return httpx.post(f"{dev_server.url}/runs/wait", json=body, timeout=60)
 
 
 def _refused_pools(dev_server, tmp_path) -> list[str]:
@@ -156,13 +156,12 @@ def test_openai_endpoint_takes_pool_names_only(dev_server, tmp_path):
 
 def test_langgraph_runs_take_pool_names_only(dev_server, tmp_path):
     for value in _refused_pools(dev_server, tmp_path):
-        out = _run_wait(dev_server, {"pool": value, "max_layers": 1})
-        error = out.get("__error__") or {}
-        assert error.get("error") == "KnobError", (value, out)
-        assert "is not available on this server; choose one of: failing, fake" in error["message"], error
-    out = _run_wait(dev_server, {"pool": "fake", "max_layers": 1})
+        r = _run_wait(dev_server, {"pool": value, "max_layers": 1})  # refused before the run (run_policy.py)
+        assert r.status_code == 400, (value, r.text)
+        assert "is not available on this server; choose one of: failing, fake" in r.json()["detail"], r.text
+    out = _run_wait(dev_server, {"pool": "fake", "max_layers": 1}).json()
     assert out["answer"] == "fake-1 says 42 (aggregated)"
-    assert _run_wait(dev_server, {"max_layers": 1})["answer"] == "fake-1 says 42 (aggregated)"  # the default pool
+    assert _run_wait(dev_server, {"max_layers": 1}).json()["answer"] == "fake-1 says 42 (aggregated)"  # the default pool
 
 
 def test_a_fifo_in_the_pools_directory_is_not_a_pool(dev_server):
@@ -195,8 +194,8 @@ def test_openai_requests_above_a_cap_name_it(dev_server, extra, cap, param):
 
 def test_langgraph_runs_above_a_cap_name_it(dev_server):
     for knob, value in (("max_layers", 9), ("top_k", 17), ("max_tokens", 4097)):
-        error = _run_wait(dev_server, {knob: value}).get("__error__") or {}
-        assert error.get("error") == "CapExceeded" and error["message"].startswith(f"{knob} {value} is above the operator's cap"), error
+        r = _run_wait(dev_server, {knob: value})
+        assert r.status_code == 400 and r.json()["detail"].startswith(f"{knob} {value} is above the operator's cap"), r.text
 
 
 def _read_response(sock: socket.socket) -> str:
