@@ -83,9 +83,11 @@ async def aggregate(state: State, runtime: Runtime[Context]) -> dict:
     system = prompts.AGGREGATE_SYSTEM
     if instruction := format_instruction(ctx.response_format):
         system = f"{system}\n\n{instruction}"
-    # The candidates are untrusted: only in the user turn, in delimited blocks (see candidates.py).
-    user = prompts.AGGREGATE_USER.format(candidates=candidate_blocks([r["answer"] for r in answers]), question=state["question"])
-    messages = [*with_system(history_before_query(state["messages"]), system), HumanMessage(content=user)]
+    # The candidates are untrusted: only in a user message, in delimited blocks (see candidates.py);
+    # the user's latest message follows verbatim, so the aggregator answers it.
+    candidates = prompts.AGGREGATE_CANDIDATES.format(candidates=candidate_blocks([r["answer"] for r in answers]))
+    messages = [*with_system(history_before_query(state["messages"]), system), HumanMessage(content=candidates),
+                HumanMessage(content=state["question"])]
     expected = expected_call_usd(spec, messages_chars(messages), settings_for(spec, ctx).max_tokens)
     check = check_budget(ctx.max_usd, spent_usd(state["records"]), expected)
     if not check.fits:

@@ -102,7 +102,8 @@ async def test_caller_system_messages_reach_agents_and_aggregator_first(fake_poo
         kind, text = turns[0]
         assert kind == "system" and text.startswith(CALLER + "\n\n")
         assert sum(k == "system" for k, _ in turns) == 1  # one merged system message
-        if is_aggregation(turns[-1][1]):
+        if any(is_aggregation(t) for _, t in turns):
+            assert turns[-1] == ("human", "q?")  # the user's message, verbatim, last
             assert text == f"{CALLER}\n\n{prompts.AGGREGATE_SYSTEM}"
         else:
             assert text[len(CALLER) + 2 :] in prompts.ROLES
