@@ -66,8 +66,9 @@ async def main() -> int:
                     first += 1
                     first_parsed += score["self"] is not None
             failed += len(entry["errors"])
-        print(f"{question!r}: {last['decision']} after layer {last['layer']}, {out['bill']['calls']} calls, "
-              f"{walls[-1]:.0f} s, answer {out['answer'][:60]!r}", file=sys.stderr)
+        print(f"{question!r}: {last['decision']} after layer {last['layer']} ({last['reason']}), {out['bill']['calls']} calls, "
+              f"{walls[-1]:.0f} s; so far layer-1 self scores parsed {first_parsed}/{first}, all scored {scored_parsed}/{scored}; "
+              f"answer {out['answer'][:60]!r}", file=sys.stderr, flush=True)
     n = len(walls)
     print(f"layer-1 agent replies with a parsed self score: {first_parsed}/{first} ({first_parsed / max(first, 1):.0%})")
     print(f"all scored layers: {scored_parsed}/{scored} ({scored_parsed / max(scored, 1):.0%}); failed calls {failed}")
