@@ -35,7 +35,7 @@ async def rerank(state: State, runtime: Runtime[Context]) -> dict:
             ran_now=[r["model"] for r in now],
             ran_previous=previous,
             failed_now=failed,
-            unscored_now=unscored(records, layer) if scored_layer(ctx, layer) else [],
+            unscored_now=unscored(records, layer) if scored_layer(ctx, layer) and ctx.self_assessment else [],
         ),
         ctx,
     )
