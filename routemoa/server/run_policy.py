@@ -101,24 +101,48 @@ def check_input(kwargs: Mapping[str, Any]) -> None:
 
 async def _assistant(assistant_id: Any) -> dict[str, Any] | None:
     """The assistant a run uses (graph id and stored context), through the server's own API
-    (in-process, no auth); None when there is none (the API then answers 404 itself)."""
+    (in-process, no auth); None when there is none (the API then answers 404 itself). A graph
+    id stands for its default assistant, as everywhere in the API (crons keep it unresolved)."""
+    if assistant_id is None:
+        return None
+    from langgraph_api.graph import get_assistant_id  # the server's own graph id -> assistant mapping
+
     try:
-        return dict(await get_client().assistants.get(str(assistant_id)))
+        return dict(await get_client().assistants.get(get_assistant_id(str(assistant_id))))
     except Exception:  # noqa: BLE001  (not found or unreadable: the API's own answer follows)
         return None
 
 
-@auth.on.threads.create_run
-async def on_create_run(ctx: Auth.types.AuthContext, value: Auth.types.RunsCreate) -> None:
-    """A new run: its input within the caps, and its context merged over its assistant's (as the
-    server merges them) a valid client context of the assistant's method."""
-    kwargs = value.get("kwargs") or {}
+async def check_run(assistant_id: Any, kwargs: Mapping[str, Any]) -> None:
+    """Raise the 4xx for a run a client may not make: its input above the caps, or its context
+    (or `config.configurable`) merged over its assistant's, as the server merges them, not a valid
+    client context of the assistant's method."""
     check_input(kwargs)
-    assistant = await _assistant(value.get("assistant_id"))
+    assistant = await _assistant(assistant_id)
     if assistant is None:
         return
-    context = {**knobs_of(assistant.get("context") or {}), **knobs_of(kwargs.get("context") or {})}
-    await check_context(assistant["graph_id"], context)
+    asked = kwargs.get("context") or (kwargs.get("config") or {}).get("configurable") or {}
+    await check_context(assistant["graph_id"], {**knobs_of(assistant.get("context") or {}), **knobs_of(asked)})
+
+
+@auth.on.threads.create_run
+async def on_create_run(ctx: Auth.types.AuthContext, value: Auth.types.RunsCreate) -> None:
+    """A new run (`/runs...`, `/threads/{id}/runs...`, Studio)."""
+    await check_run(value.get("assistant_id"), value.get("kwargs") or {})
+
+
+@auth.on.crons.create
+async def on_create_cron(ctx: Auth.types.AuthContext, value: Auth.types.CronsCreate) -> None:
+    """A new cron: the runs it will make (created later without a request to check)."""
+    payload = value.get("payload") or {}
+    await check_run(payload.get("assistant_id"), payload)
+
+
+@auth.on.crons.update
+async def on_update_cron(ctx: Auth.types.AuthContext, value: Auth.types.CronsUpdate) -> None:
+    """A cron's new payload: the same check."""
+    payload = value.get("payload") or {}
+    await check_run(payload.get("assistant_id"), payload)
 
 
 @auth.on.assistants.create

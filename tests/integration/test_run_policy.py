@@ -89,6 +89,15 @@ def test_assistants_store_only_what_a_client_may_run(dev_server):
     _refused(patched, 400, ALLOWED)
 
 
+def test_crons_make_only_runs_a_client_may_make(dev_server):
+    cron = {"schedule": "0 0 1 1 *", "assistant_id": "routemoa", "input": {"messages": QUESTION}}
+    _refused(_post(dev_server, "/runs/crons", {**cron, "context": {"pool": "nosuch"}}), 400, ALLOWED)
+    _refused(_post(dev_server, "/runs/crons", {**cron, "input": {"messages": QUESTION * 201}}), 400, "messages 201")
+    made = _post(dev_server, "/runs/crons", {**cron, "context": {"pool": "fake", "max_layers": 1}})
+    assert made.status_code == 200, made.text
+    httpx.delete(f"{dev_server.url}/runs/crons/{made.json()['cron_id']}", timeout=30)
+
+
 def test_studio_works_without_credentials_and_meets_the_same_policy(dev_server):
     studio = {"x-auth-scheme": "langsmith"}  # what Studio sends to a local server
     for headers in ({}, studio):
