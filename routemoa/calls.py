@@ -11,6 +11,7 @@ to one line and, like answers, scrubbed of the key the provider was sent.
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from dataclasses import dataclass
 
@@ -102,9 +103,8 @@ def _transient(exc: BaseException) -> bool:
     status = getattr(exc, "status_code", None)
     if isinstance(status, int):
         return status in RETRY_STATUSES or status >= 500
-    import openai
-
-    return isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError)
+    openai = sys.modules.get("openai")  # not imported: the error cannot be one of its (no import inside the loop)
+    return openai is not None and isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError)
 
 
 def _endpoint(spec: ModelSpec) -> tuple[str | None, str]:
