@@ -8,7 +8,7 @@
 2. In one process, a layer of three concurrent calls (agent-style prompt,
    max_tokens 128) on an engine with 1 slot (calls queue) and on one with 3
    slots (calls decode at once), interleaved for `--rounds` rounds; and one call
-   alone on the 3-slot engine. Per variant: median wall, aggregate decode
+   alone with all CPU threads and with one. Per variant: median wall, aggregate decode
    tokens/s, and the 3-slot / 1-slot throughput ratio. Also the slot load time.
 """
 
@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import threading
 import time
 
-from routemoa.local_engine import LocalEngine, Request
+from routemoa.local_engine import LocalEngine, Request, cpu_count
 
 LAYER_PROMPTS = [
     "Explain why the sky is blue to a ten-year-old.",
@@ -76,22 +77,28 @@ def main() -> int:
     parser.add_argument("--question", default="What is 12 + 7?")
     args = parser.parse_args()
 
-    one, three = LocalEngine(slots=1), LocalEngine(slots=3)
+    one, three, one_thread = LocalEngine(slots=1), LocalEngine(slots=3), LocalEngine(slots=1, threads=1)
     load_s = [LocalEngine(slots=1).warm() for _ in range(3)]
     layer(three, LAYER_PROMPTS, max_tokens=4)  # loads the three slots
-    variants: dict[str, list[tuple[float, int]]] = {"layer_1_slot": [], "layer_3_slots": [], "single_call": []}
+    layer(one_thread, LAYER_PROMPTS[:1], max_tokens=4)
+    variants: dict[str, list[tuple[float, int]]] = {
+        "layer_1_slot": [], "layer_3_slots": [], "single_call_all_threads": [], "single_call_1_thread": []
+    }
     for _ in range(args.rounds):
         variants["layer_1_slot"].append(layer(one, LAYER_PROMPTS))
         variants["layer_3_slots"].append(layer(three, LAYER_PROMPTS))
-        variants["single_call"].append(layer(three, LAYER_PROMPTS[:1]))
+        variants["single_call_all_threads"].append(layer(three, LAYER_PROMPTS[:1]))
+        variants["single_call_1_thread"].append(layer(one_thread, LAYER_PROMPTS[:1]))
     engines = {name: summarise(samples) for name, samples in variants.items()}
     ratio = engines["layer_3_slots"]["tokens_per_s_median"] / engines["layer_1_slot"]["tokens_per_s_median"]
-    one.close()
-    three.close()
+    for engine in (one, three, one_thread):
+        engine.close()
 
     asks = [cold_ask(args.question) for _ in range(args.asks)]
     walls = [a["wall_s"] for a in asks]
     report = {
+        "cpus": cpu_count(),
+        "load_average_1min": round(os.getloadavg()[0], 1),
         "slot_load_s_median": round(statistics.median(load_s), 3),
         **engines,
         "layer_throughput_3_vs_1_slots": round(ratio, 2),
