@@ -93,7 +93,7 @@ async def aggregate(state: State, runtime: Runtime[Context]) -> dict:
     if not check.fits:
         reason = f"{check.reason(f'aggregation by {spec.name}')}; returned {best['model']}'s answer"
         aggregation = {"model": None, "fallback": True, "decision": OVER_BUDGET, "reason": reason, "budget": check.details()}
-        return _finish(state, best["answer"], aggregation, [], None)
+        return _finish(state, cut_at_stop(best["answer"], ctx.stop), aggregation, [], None)
     result = await call_model(spec, messages, settings_for(spec, ctx, ctx.temperature / 2), stream_tokens=True,
                               **aggregator_options(spec, ctx.response_format, ctx.stop))
     record = screen(result.record(role="aggregator", layer=state["layer"], model=spec.name), result.text, settings_for(spec, ctx).max_tokens)
