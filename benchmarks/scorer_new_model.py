@@ -6,7 +6,7 @@ For every RouterBench model M: train a scorer (CLI defaults, frozen encoder) on 
 train files with M's results removed, then replay the test files (573 queries,
 recorded answers and dollars) with two pools: the 10 trained models ("without"),
 and the same plus M scored by `cold_start.cold_start_scores` from its description
-and price tier ("with"; DESCRIPTION_GAIN as shipped, and 0 = price tier only). The
+and price tier ("with"; description gain 1, and 0 = price tier only, as shipped). The
 first row, "(none)", is the scorer trained on all 11 models: the replay figures of
 the shipped configuration.
 
@@ -33,12 +33,14 @@ from scorer_common import EmbeddingCache, datasets  # noqa: E402
 
 from routemoa.eval.replay_eval import evaluate_replay  # noqa: E402
 from routemoa.replay import load_replay, replay_pool  # noqa: E402
-from routemoa.scorer.cold_start import DESCRIPTION_GAIN, cold_start_scores  # noqa: E402
+from routemoa.scorer.cold_start import cold_start_scores  # noqa: E402
 from routemoa.scorer.data import Record  # noqa: E402
 from routemoa.scorer.serve import get_scorer  # noqa: E402
 from routemoa.scorer.train import TrainConfig, train_scorer  # noqa: E402
 
 TASKS = ("arc_challenge", "mbpp")
+GAINS = (1.0, 0.0)
+"""Description gains compared (0.0 is the shipped DESCRIPTION_GAIN)."""
 
 
 def without(records: list[Record], model: str) -> list[Record]:
@@ -102,7 +104,7 @@ def main() -> int:
             price = lambda m: specs[m].input_price + specs[m].output_price  # noqa: E731
             described = np.clip((cache(texts) @ cache([specs[m].description for m in [*known, model]]).T + 1) / 2, 0, 1)
             base = dict(zip(scorer.models, scorer.base_rates.tolist()))
-            for gain in (DESCRIPTION_GAIN, 0.0):
+            for gain in GAINS:
                 cold = cold_start_scores(
                     trained[:, [scorer.models.index(m) for m in known]],
                     np.array([base[m] for m in known]),

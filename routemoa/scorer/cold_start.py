@@ -2,7 +2,7 @@
 
 A new model's score for a query is
 
-    anchor + shift(q) + DESCRIPTION_GAIN · (d_new(q) − mean_j d_j(q))
+    anchor + shift(q) + gain · (d_new(q) − mean_j d_j(q))
 
 - `anchor`: what its price tier suggests: the mean training accuracy (base rate)
   of the PRICE_NEIGHBOURS trained pool models closest to it in log price (the
@@ -13,8 +13,10 @@ A new model's score for a query is
   in [0, 1]); only the new model's lead over the trained models' mean counts.
 
 The result is clipped to [0, 1]. It is neither ignored (it competes at the level
-of models like it) nor over-trusted (no query-level evidence beyond its
-description can put it far above its tier).
+of the models priced like it) nor over-trusted. The shipped gain is 0: on
+RouterBench (benchmarks/scorer_new_model.py) a gain of 1 let a description
+("strong, expensive generalist ...") lift a held-out model above better trained
+ones and lowered first-pick accuracy, while the price tier alone never did.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 PRICE_NEIGHBOURS = 2
-DESCRIPTION_GAIN = 1.0
+DESCRIPTION_GAIN = 0.0
 
 
 def price_anchor(price: float, trained_prices: np.ndarray, trained_base: np.ndarray, neighbours: int = PRICE_NEIGHBOURS) -> float:

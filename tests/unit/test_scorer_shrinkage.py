@@ -113,7 +113,7 @@ def test_price_anchor_uses_the_nearest_price_tier():
 def test_cold_start_follows_the_query_and_its_description():
     trained = np.array([[0.9, 0.7], [0.3, 0.1]])  # an easy and a hard query
     scores = cold_start_scores(
-        trained, np.array([0.6, 0.4]), np.array([1.0, 30.0]), np.array([[0.5, 0.5], [0.5, 0.5]]), np.array([30.0]), np.array([[0.6], [0.5]])
+        trained, np.array([0.6, 0.4]), np.array([1.0, 30.0]), np.array([[0.5, 0.5], [0.5, 0.5]]), np.array([30.0]), np.array([[0.6], [0.5]]), gain=1.0
     )
     assert scores.shape == (2, 1)
     assert scores[0, 0] == pytest.approx(0.5 + 0.3 + 0.1)  # anchor: both trained models are the nearest two
