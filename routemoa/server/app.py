@@ -26,6 +26,7 @@ import logging
 from typing import Any, AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -37,6 +38,7 @@ from routemoa.methods import METHODS
 from routemoa.operator_pools import default_pool_name, is_server_process
 from routemoa.server import catalog
 from routemoa.server import openai_api as api
+from routemoa.server.disconnect import CancelOnDisconnect
 from routemoa.server.methods import load_method, method_names
 
 log = logging.getLogger(__name__)
@@ -282,5 +284,5 @@ async def lifespan(app: Starlette):
     yield
 
 
-app = Starlette(routes=routes, lifespan=lifespan)
+app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(CancelOnDisconnect)])
 """The app langgraph.json mounts (`"http": {"app": "./routemoa/server/app.py:app"}`)."""

@@ -109,3 +109,62 @@ def test_studio_works_without_credentials_and_meets_the_same_policy(dev_server):
     _refused(_post(dev_server, "/runs/stream", _run({"pool": "nosuch"}), headers=studio), 400, ALLOWED)
     r = _post(dev_server, "/runs/wait", _run({"max_layers": 1}), headers=studio)
     assert r.status_code == 200 and r.json()["answer"] == ANSWER, r.text
+
+
+CALL_S = 0.6
+"""Seconds each call to the slow stub takes (the stub answers one call at a time)."""
+
+
+def _slow_reply(body: dict) -> str:
+    """The stub's reply, after CALL_S: an agent's JSON (with peer scores when asked) or the aggregate."""
+    import json
+    import time
+
+    time.sleep(CALL_S)
+    prompt = str(body["messages"])
+    if "self_score" not in prompt:
+        return "42, aggregated"
+    reply = {"answer": f"{body['model']} says 42", "self_score": 0.5}
+    if "peer_scores" in prompt:
+        reply["peer_scores"] = [0.5] * prompt.count("ANSWER_")
+    return json.dumps(reply)
+
+
+@pytest.fixture
+def slow_pool(dev_server):
+    """Pool `slowdisc` in the operator's directory: two models of a stub that takes CALL_S per call."""
+    from stub_openai import StubOpenAI
+
+    with StubOpenAI() as stub:
+        for name in ("slow-a", "slow-b"):
+            stub.replies[name] = _slow_reply
+        stub.write_pool(dev_server.pools / "slowdisc.yaml", ["slow-a", "slow-b"])
+        yield stub
+        (dev_server.pools / "slowdisc.yaml").unlink()
+
+
+def _leave_after_first_event(dev_server, thread: str, body: dict) -> None:
+    with httpx.stream("POST", f"{dev_server.url}/threads/{thread}/runs/stream", json=body, timeout=60) as r:
+        assert r.status_code == 200, r.read()
+        next(r.iter_lines())  # the run exists and streams: leave
+
+
+def test_a_client_that_leaves_a_stream_cancels_its_run_by_default(dev_server, slow_pool):
+    import time
+
+    knobs = {"pool": "slowdisc", "max_layers": 3, "top_k": 2, "early_exit": False}  # 3 layers of 2 + the aggregator: 7 calls
+    body = {"assistant_id": "routemoa", "input": {"messages": QUESTION}, "context": knobs}
+    thread = _post(dev_server, "/threads", {}).json()["thread_id"]
+    _leave_after_first_event(dev_server, thread, body)
+    left = len(slow_pool.requests)
+    time.sleep(7 * CALL_S + 2)
+    assert len(slow_pool.requests) - left <= 2, slow_pool.requests  # at most the calls already in flight
+    assert [run["status"] for run in httpx.get(f"{dev_server.url}/threads/{thread}/runs").json()] == ["interrupted"]
+    # a client that asks for "continue" keeps it: the run finishes without it
+    thread, before = _post(dev_server, "/threads", {}).json()["thread_id"], len(slow_pool.requests)
+    _leave_after_first_event(dev_server, thread, {**body, "on_disconnect": "continue"})
+    deadline = time.monotonic() + 30
+    while httpx.get(f"{dev_server.url}/threads/{thread}/runs").json()[0]["status"] in ("pending", "running") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert httpx.get(f"{dev_server.url}/threads/{thread}/runs").json()[0]["status"] == "success"
+    assert len(slow_pool.requests) - before == 7
