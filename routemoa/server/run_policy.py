@@ -6,7 +6,7 @@ requires no credentials; an operator who needs them adds the check there (or
 in a proxy in front). The handlers refuse, with a 4xx and one line, what
 `Context.from_mapping(..., client=True)` and `limits.check_cap` refuse on the
 OpenAI endpoint: a run (`/runs/wait`, `/runs/stream`, `/threads/{id}/runs...`,
-Studio) or an assistant whose context names a pool that is not one of the
+Studio), a cron or an assistant whose context names a pool that is not one of the
 operator's, or a knob above a cap; a run whose input passes the caps on
 messages or characters. Without them such a run was created and failed inside
 the graph (HTTP 200 with an error body).
