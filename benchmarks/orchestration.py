@@ -35,6 +35,7 @@ from routemoa import prompts
 from routemoa.calls import settings_for
 from routemoa.candidates import candidate_blocks
 from routemoa.context import Context
+from routemoa.nodes.agent import agent_messages
 from routemoa.pool import load_pool
 from routemoa.providers import chat_model
 from routemoa.reply_schema import scored_response_format
@@ -80,24 +81,24 @@ async def routemoa_run(ctx: Context) -> None:
 
 
 async def bare_run(ctx: Context) -> None:
-    """RouteMoA's ten requests by hand: three layers of three scored calls, then the aggregator."""
+    """RouteMoA's ten requests by hand: three layers of three scored calls (messages built by RouteMoA's
+    own `agent_messages`), then the aggregator's messages as aggregate.py builds them."""
     specs = load_pool(ctx.pool).models
     answers: list[str] = []
-    for _layer in range(3):
-        if answers:
-            text = prompts.ANSWER_WITH_PEER_SCORES.format(candidates=candidate_blocks(answers), count=len(answers), question=QUESTION)
-        else:
-            text = prompts.ANSWER_WITH_SELF_SCORE.format(question=QUESTION)
+    for layer in range(1, 4):
+        task = {"method": "routemoa", "layer": layer, "question": QUESTION, "history": [],
+                "previous_answers": answers, "plain": False, "system_prompt": None}
         replies = await asyncio.gather(*(
-            chat_model(s, settings_for(s, ctx)).ainvoke([HumanMessage(content=text)], response_format=scored_response_format(s, len(answers)))
+            chat_model(s, settings_for(s, ctx)).ainvoke(
+                agent_messages({**task, "model": s.name}, None), response_format=scored_response_format(s, len(answers))
+            )
             for s in specs
         ))
         answers = [json.loads(r.text)["answer"] for r in replies]
-    user = prompts.AGGREGATE_USER.format(candidates=candidate_blocks(answers), question=QUESTION)
+    candidates = prompts.AGGREGATE_CANDIDATES.format(candidates=candidate_blocks(answers))
+    messages = [SystemMessage(content=prompts.AGGREGATE_SYSTEM), HumanMessage(content=candidates), HumanMessage(content=QUESTION)]
     spec = specs[0]
-    await chat_model(spec, settings_for(spec, ctx, ctx.temperature / 2)).ainvoke(
-        [SystemMessage(content=prompts.AGGREGATE_SYSTEM), HumanMessage(content=user)]
-    )
+    await chat_model(spec, settings_for(spec, ctx, ctx.temperature / 2)).ainvoke(messages)
 
 
 async def timed(fn, ctx: Context, concurrent: int = 1) -> tuple[float, float]:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from langgraph.runtime import Runtime
 
@@ -15,6 +18,21 @@ from routemoa.scorer import pool_prior
 from routemoa.state import State
 
 
+_SCORER_THREADS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="routemoa-score")
+"""Threads of the score nodes running at once; their queries share the encoder's forward passes."""
+
+
+def _question_and_prior(ctx: Context, messages: list):
+    """The run's question and its prior over the run's pool, once the context's model names are found in it."""
+    pool = load_pool(ctx.pool)
+    for field in ("aggregator", "model"):
+        name = getattr(ctx, field)
+        if name and name not in pool.names:
+            raise UserError(f"context field '{field}': '{name}' is not in pool {pool.source}")
+    question = last_question(messages)
+    return question, pool_prior(question, pool)
+
+
 def make_score(method: str = "routemoa"):
     """The score node of `method`'s graph (see methods.METHODS)."""
 
@@ -22,13 +40,10 @@ def make_score(method: str = "routemoa"):
         """Compute the prior and reset the per-run state (a thread may hold an earlier run)."""
         started_at = time.time()
         ctx = await run_context(runtime, method)
-        pool = await asyncio.to_thread(load_pool, ctx.pool)
-        for field in ("aggregator", "model"):
-            name = getattr(ctx, field)
-            if name and name not in pool.names:
-                raise UserError(f"context field '{field}': '{name}' is not in pool {pool.source}")
-        question = last_question(state.get("messages") or [])
-        prior = await asyncio.to_thread(pool_prior, question, pool)
+        # File I/O and the encoder in one hand-off to a scorer thread (not the loop's default executor,
+        # which LangChain's clients need for every reply while the scorer's threads wait on the encoder).
+        call = functools.partial(contextvars.copy_context().run, _question_and_prior, ctx, state.get("messages") or [])
+        question, prior = await asyncio.get_running_loop().run_in_executor(_SCORER_THREADS, call)
         return {
             "method": method,
             "question": question,
