@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 
+from routemoa.limits import CAPS
+
 WAITED_RUNS = ("/runs/stream", "/runs/wait")
 """Path endings of the run routes whose client waits on the run."""
 
@@ -41,12 +43,17 @@ class CancelOnDisconnect:
         if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].endswith(WAITED_RUNS):
             await self.app(scope, receive, send)
             return
+        limit, size = CAPS["body_bytes"].value(), 0
         chunks, message = [], {"more_body": True}
         while message.get("more_body"):
             message = await receive()
             if message["type"] != "http.request":  # the client left before its body arrived
                 return
             chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > limit:  # answered at once: the rest of the body is never read
+                await _refuse(send, f"request body above the operator's cap of {limit} bytes (${CAPS['body_bytes'].env})")
+                return
         body = with_cancel_default(b"".join(chunks))
         headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
         scope = {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
@@ -60,3 +67,10 @@ class CancelOnDisconnect:
             return await receive()  # later: the client's disconnect, which cancels the run
 
         await self.app(scope, replay, send)
+
+
+async def _refuse(send, message: str) -> None:
+    """A 413 with LangGraph's error shape (`detail`)."""
+    body = json.dumps({"detail": message}).encode()
+    await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -39,3 +39,26 @@ def test_cancel_is_the_default_unless_the_request_names_one():
     assert json.loads(with_cancel_default(b'{"input": {"messages": []}}'))["on_disconnect"] == "cancel"
     for body in (b'{"on_disconnect": "continue"}', b"[1]", b"\xff", b"[" * 100_000, b"not json"):
         assert with_cancel_default(body) == body
+
+
+async def test_a_run_body_above_the_cap_is_a_413_before_the_rest_is_read(monkeypatch):
+    from routemoa.server.disconnect import CancelOnDisconnect
+
+    monkeypatch.setenv("ROUTEMOA_CAP_BODY_BYTES", "1000")
+    parts = [b"x" * 600, b"y" * 600, b"z" * 600]
+    received, sent, reached = [], [], []
+
+    async def receive():
+        received.append(parts[len(received)])
+        return {"type": "http.request", "body": received[-1], "more_body": len(received) < len(parts)}
+
+    async def send(message):
+        sent.append(message)
+
+    async def app(scope, receive, send):  # the LangGraph API behind the middleware
+        reached.append(scope["path"])
+
+    scope = {"type": "http", "method": "POST", "path": "/runs/wait", "headers": []}
+    await CancelOnDisconnect(app)(scope, receive, send)
+    assert sent[0]["status"] == 413 and b"ROUTEMOA_CAP_BODY_BYTES" in sent[1]["body"]
+    assert len(received) == 2 and not reached  # the third part never read, the API never called
