@@ -36,7 +36,10 @@ CONTEXT_TOKENS = 4096
 DEFAULT_SLOTS = 3
 """A layer's calls (top_k, 3 by default) decode at once; more wait in the queue."""
 CHARS_PER_TOKEN_BUDGET = 3
-"""Unbounded JSON strings get maxLength = this × two thirds of max_tokens, so constrained replies close in time."""
+"""Unbounded JSON strings get maxLength = this × half of max_tokens, so constrained replies close in time."""
+_SCHEMA_CHAR = r'char ::= [^"\\] |'
+_STRICT_CHAR = r'char ::= [^"\\\x7F\x00-\x1F] |'
+"""The schema converter lets raw control characters into strings (invalid JSON); this is JSON_GBNF's char class."""
 
 
 _LOAD_LOCK = threading.Lock()
@@ -126,7 +129,7 @@ def canonical_response_format(response_format: Any) -> str | None:
             raise ValueError("response_format json_schema needs {'json_schema': {'name': ..., 'schema': {...}}}")
     else:
         raise ValueError(f"response_format type must be text, json_object or json_schema, not {kind!r}")
-    return json.dumps(response_format, sort_keys=True)
+    return json.dumps(response_format)  # key order kept: a schema's property order is the reply's order
 
 
 def _schema_of(response_format: dict) -> dict | None:
@@ -161,16 +164,17 @@ def grammar_for(response_format: str, max_tokens: int):
     A schema's free-text strings are capped (`bounded_strings`) so that a reply fits in
     `max_tokens`; if one still does not, the call ends with finish_reason `length`.
     """
-    from llama_cpp.llama_grammar import JSON_GBNF, LlamaGrammar
+    from llama_cpp.llama_grammar import JSON_GBNF, LlamaGrammar, json_schema_to_gbnf
 
     schema = _schema_of(json.loads(response_format))
     if schema is None:
         return LlamaGrammar.from_string(JSON_GBNF, verbose=False)
-    max_chars = max(8, CHARS_PER_TOKEN_BUDGET * (2 * max_tokens // 3))
+    max_chars = max(8, CHARS_PER_TOKEN_BUDGET * (max_tokens // 2))
     try:
-        return LlamaGrammar.from_json_schema(json.dumps(bounded_strings(schema, max_chars)), verbose=False)
+        gbnf = json_schema_to_gbnf(json.dumps(bounded_strings(schema, max_chars)))
     except Exception as exc:  # the converter raises bare exceptions on schemas it cannot express
         raise ValueError(f"response_format schema not supported by llama.cpp grammars: {exc}") from exc
+    return LlamaGrammar.from_string(gbnf.replace(_SCHEMA_CHAR, _STRICT_CHAR), verbose=False)
 
 
 # --- slots ----------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from routemoa.local_engine import _first_stop, _held_back, bounded_strings, canonical_response_format
+from routemoa.local_engine import _first_stop, _held_back, bounded_strings, canonical_response_format, grammar_for
 
 SCHEMA = {
     "type": "object",
@@ -28,8 +28,7 @@ def test_text_and_none_mean_unconstrained():
 def test_json_schema_and_json_object_are_canonical_json():
     spec = {"type": "json_schema", "json_schema": {"name": "reply", "schema": SCHEMA}}
     assert json.loads(canonical_response_format(spec)) == spec
-    reordered = {"json_schema": {"schema": SCHEMA, "name": "reply"}, "type": "json_schema"}
-    assert canonical_response_format(reordered) == canonical_response_format(spec)
+    assert list(json.loads(canonical_response_format(spec))["json_schema"]["schema"]["properties"]) == list(SCHEMA["properties"])
     assert json.loads(canonical_response_format({"type": "json_object"})) == {"type": "json_object"}
 
 
@@ -65,3 +64,13 @@ def test_stop_strings_cut_at_the_first_and_hold_back_partial_matches():
     assert _held_back("answer is 4 E", ("END", "ELSE")) == 1
     assert _held_back("answer", ("END",)) == 0
     assert _held_back("anything", ()) == 0
+
+
+def test_schema_grammars_keep_property_order_and_keep_control_characters_out_of_strings():
+    spec = {"type": "json_schema", "json_schema": {"name": "reply", "schema": SCHEMA}}
+    gbnf = grammar_for(canonical_response_format(spec), 64)._grammar
+    assert r'char ::= [^"\\\x7F\x00-\x1F]' in gbnf
+    ordered = {"type": "object", "properties": {"zeta": {"type": "number"}, "alpha": {"type": "number"}}, "required": ["zeta", "alpha"]}
+    root = next(line for line in grammar_for(canonical_response_format({"type": "json_object", "schema": ordered}), 64)._grammar.splitlines() if line.startswith("root"))
+    assert root.index("zeta-kv") < root.index("alpha-kv")
+    assert 'answer ::= "\\"" (char' in gbnf
