@@ -66,8 +66,8 @@ class Context:
     pool: str = field(
         default_factory=_default_pool,
         metadata={
-            "description": f"Pool: a pool name (under a server, one of the operator's pools), a YAML file (CLI and Python), or 'embedded' for the three local SmolLM2 roles shipped in the package (default: ${POOL_ENV} or embedded).",
-            "json_schema_extra": {"default": "embedded"},
+            "description": f"Pool: a pool name (under a server, one of the operator's pools), a YAML file (CLI and Python), or 'embedded' for the three local SmolLM2 roles shipped in the package; empty = the default (${POOL_ENV}, else embedded).",
+            "json_schema_extra": {"default": ""},
         },
     )
     top_k: int = _knob(3, "Models per layer (at most).", minimum=1, maximum=64)
@@ -107,6 +107,8 @@ class Context:
     stop: list[str] = _knob([], "Up to 4 stop sequences: the final answer ends before the first one (agents are not cut).")
 
     def __post_init__(self) -> None:
+        if self.pool == "":  # Studio's form default: the server's (or the environment's) default pool
+            self.pool = _default_pool()
         for name, message in self.problems():
             raise KnobError(name, f"invalid context: {message}"[:300])
 
@@ -170,7 +172,7 @@ class Context:
         if client:
             from routemoa.limits import apply_client_policy
 
-            ctx = apply_client_policy(ctx, mapping.get("pool"))
+            ctx = apply_client_policy(ctx, mapping.get("pool") or None)
         return ctx
 
 

@@ -69,3 +69,12 @@ def test_outside_a_server_contexts_are_trusted(monkeypatch, tmp_path):
     monkeypatch.delenv(LANGGRAPH_SERVER_ENV, raising=False)
     monkeypatch.delenv(SERVER_ENV, raising=False)
     assert not client_mode(Context(pool=str(tmp_path / "any.yaml"))) and not client_mode({"pool": "x"}) and not client_mode(None)
+
+
+def test_an_empty_pool_is_the_operators_default(server):
+    """Studio's form sends pool "" when left alone: the operator's default, whatever it is."""
+    for value in ({"pool": ""}, Context(pool="")):
+        ctx = Context.from_mapping("routemoa", value, client=True)
+        assert ctx.pool == str(server / "fast.yaml")
+    with pytest.raises(KnobError, match="choose one of: fast, slow"):
+        Context.from_mapping("routemoa", {"pool": "embedded"}, client=True)
