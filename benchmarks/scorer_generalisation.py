@@ -117,7 +117,9 @@ def main() -> int:
     parser.add_argument("--work", default="/tmp/routemoa-scorer-generalisation", help="where checkpoints go")
     parser.add_argument("--cache", default="/work/notes/cache", help="embedding cache folder")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--tasks", help="comma-separated held-out tasks to run, without the in-distribution fold (default: all, with it)")
+    parser.add_argument(
+        "--tasks", help="comma-separated held-out tasks to run, and `in-distribution` for that fold (default: every task and it)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     variants = args.variants.split(",")
@@ -132,7 +134,8 @@ def main() -> int:
             started = time.perf_counter()
             config = replace(TrainConfig(freeze_encoder=True, seed=args.seed), **VARIANTS[variant])
             folder = work / name / variant
-            in_dist = run_fold(train, test, folder / "all", config, cache) if not args.tasks else None
+            wanted = not args.tasks or "in-distribution" in args.tasks.split(",")
+            in_dist = run_fold(train, test, folder / "all", config, cache) if wanted else None
             held_out = {}
             for task in tasks:
                 fold_train = [r for r in train if r.task != task]
