@@ -35,8 +35,10 @@ CONTEXT_TOKENS = 4096
 """Tokens each slot's KV cache holds (about 95 MB); a layer's prompt needs well under 2000."""
 DEFAULT_SLOTS = 3
 """A layer's calls (top_k, 3 by default) decode at once; more wait in the queue."""
-CHARS_PER_TOKEN_BUDGET = 3
-"""Unbounded JSON strings get maxLength = this × half of max_tokens, so constrained replies close in time."""
+RESERVED_TOKENS = 48
+"""Unbounded JSON strings get maxLength = max_tokens - this (a token holds at least one character; the
+reserve is for keys and numbers), so constrained replies close within max_tokens. 3 chars a token still
+truncated 5/30 digit-heavy SmolLM2 replies (SmolLM2 spends a token per digit)."""
 _SCHEMA_CHAR = r'char ::= [^"\\] |'
 _STRICT_CHAR = r'char ::= [^"\\\x7F\x00-\x1F] |'
 """The schema converter lets raw control characters into strings (invalid JSON); this is JSON_GBNF's char class."""
@@ -169,7 +171,7 @@ def grammar_for(response_format: str, max_tokens: int):
     schema = _schema_of(json.loads(response_format))
     if schema is None:
         return LlamaGrammar.from_string(JSON_GBNF, verbose=False)
-    max_chars = max(8, CHARS_PER_TOKEN_BUDGET * (max_tokens // 2))
+    max_chars = max(16, max_tokens - RESERVED_TOKENS)
     try:
         gbnf = json_schema_to_gbnf(json.dumps(bounded_strings(schema, max_chars)))
     except Exception as exc:  # the converter raises bare exceptions on schemas it cannot express
