@@ -201,3 +201,18 @@ def test_cold_start_model_is_scored_on_the_trained_scale(checkpoint):
     lead = prior.scores["coder2"] - (base["coder"] + base["mathy"]) / 2 - shift
     assert lead == pytest.approx(0.0, abs=1e-5)  # the shipped description gain is 0: price tier and query shift only
     assert prior.scores["coder2"] < prior.scores["coder"]  # not over-trusted
+
+
+def test_cli_flags_turn_off_shrinkage_and_the_window(tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    write_jsonl(synthetic(40, seed=4), tmp_path / "train.jsonl")
+    out = tmp_path / "ck"
+    argv = ["scorer", "train", str(tmp_path / "train.jsonl"), "--out", str(out), "--epochs", "2", "--freeze-encoder", "--device", "cpu"]
+    args = parser.parse_args([*argv, "--no-shrinkage", "--no-strip-prefixes", "--head-tokens", "-1"])
+    assert args.handler(args) == 0
+    ckpt = load_checkpoint(out)
+    assert ckpt.gate is None and ckpt.input_rule.head_tokens == -1 and not (out / "shrinkage.safetensors").exists()
+    with pytest.raises(UserError, match="--head-tokens"):
+        bad = parser.parse_args([*argv, "--head-tokens", "-2"])
+        bad.handler(bad)
