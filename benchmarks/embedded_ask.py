@@ -77,7 +77,7 @@ def main() -> int:
     parser.add_argument("--question", default="What is 12 + 7?")
     args = parser.parse_args()
 
-    one, three, one_thread = LocalEngine(slots=1), LocalEngine(slots=3), LocalEngine(slots=1, threads=1)
+    one, three, one_thread = LocalEngine(slots=1, threads=cpu_count()), LocalEngine(slots=3, threads=cpu_count()), LocalEngine(slots=1, threads=1)
     load_s = [LocalEngine(slots=1).warm() for _ in range(3)]
     layer(three, LAYER_PROMPTS, max_tokens=4)  # loads the three slots
     layer(one_thread, LAYER_PROMPTS[:1], max_tokens=4)

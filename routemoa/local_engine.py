@@ -196,14 +196,15 @@ class LocalEngine:
     """`slots` llama.cpp instances of the packaged GGUF, each used by one call at a time.
 
     `threads` is the CPU threads shared by the calls decoding at once (each gets
-    threads // busy, at least 1; default all CPUs).
+    threads // busy, at least 1). Default 1: on the shared 2-core box a lone call
+    decoded at 63 tok/s on one thread and 25 tok/s on two (benchmarks/embedded_ask.py).
     """
 
     def __init__(self, slots: int = DEFAULT_SLOTS, threads: int | None = None, model_path: Path | None = None):
         if slots < 1:
             raise ValueError("slots must be at least 1")
         self.slots = slots
-        self.threads = threads or cpu_count()
+        self.threads = threads or 1
         self._path = model_path or gguf_path()
         self._executor = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="routemoa-llama")
         self._free: queue.LifoQueue[_Slot] = queue.LifoQueue()
