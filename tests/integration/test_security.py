@@ -137,7 +137,7 @@ def _run_wait(dev_server, context: dict) -> httpx.Response:
 def _refused_pools(dev_server, tmp_path) -> list[str]:
     fifo = tmp_path / "fifo.yaml"
     os.mkfifo(fifo)
-    return [str(fifo), str(dev_server.pools / "fake.yaml"), "../pools/fake", "pools/fake", "fake.yaml", "nosuch", "embedded", "", "fa ke"]
+    return [str(fifo), str(dev_server.pools / "fake.yaml"), "../pools/fake", "pools/fake", "fake.yaml", "nosuch", "embedded", "fa ke"]
 
 
 def test_openai_endpoint_takes_pool_names_only(dev_server, tmp_path):
