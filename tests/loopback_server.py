@@ -10,10 +10,10 @@ Streaming requests (`stream: true`) get server-sent events with a usage chunk.
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from typing import Any, Callable
+
+from tests.served_app import ServedApp
 
 Answer = Callable[[dict[str, Any]], "str | tuple[int, dict[str, Any]]"]
 
@@ -23,23 +23,16 @@ def prompt_of(body: dict[str, Any]) -> str:
     return "\n".join(str(m.get("content")) for m in body["messages"])
 
 
-class LoopbackServer:
+class LoopbackServer(ServedApp):
     """Serves `answer(body)` at /v1/chat/completions."""
 
     def __init__(self, answer: Answer) -> None:
-        import uvicorn
         from starlette.applications import Starlette
         from starlette.routing import Route
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/v1"
         self.bodies: list[dict[str, Any]] = []
         self._answer = answer
-        app = Starlette(routes=[Route("/v1/chat/completions", self._completions, methods=["POST"])])
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error"))
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        super().__init__(Starlette(routes=[Route("/v1/chat/completions", self._completions, methods=["POST"])]))
 
     async def _completions(self, request):
         from starlette.responses import JSONResponse, StreamingResponse
@@ -66,16 +59,3 @@ class LoopbackServer:
             yield "data: [DONE]\n\n"
 
         return StreamingResponse(events(), media_type="text/event-stream")
-
-    def __enter__(self) -> "LoopbackServer":
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("loopback server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)

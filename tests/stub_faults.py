@@ -20,31 +20,25 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-import uvicorn
 import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from tests.served_app import ServedApp
+
 PROMPT_TOKENS, COMPLETION_TOKENS = 120, 30
 STREAM_PIECE = 7
 """Characters per streamed chunk."""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
-
-class FaultStub:
+class FaultStub(ServedApp):
     """The server; start with `with` (or `start()` / `stop()`)."""
 
     def __init__(self) -> None:
@@ -55,30 +49,8 @@ class FaultStub:
         self.stall: Callable[[dict[str, Any]], float] = lambda body: 0.0
         self.received: list[dict[str, Any]] = []
         self.answered: list[dict[str, Any]] = []
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}/v1"
-        app = Starlette(routes=[Route("/v1/chat/completions", self._completions, methods=["POST"])])
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error"))
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        super().__init__(Starlette(routes=[Route("/v1/chat/completions", self._completions, methods=["POST"])]))
 
-    def start(self) -> "FaultStub":
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("fault stub server did not start")
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-
-    def __enter__(self) -> "FaultStub":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
 
     def count(self, model: str | None = None) -> int:
         """Requests received (for `model`, or all)."""

@@ -17,59 +17,31 @@ with a usage chunk when `stream_options.include_usage` is set.
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-import uvicorn
 import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from tests.served_app import ServedApp
+
 PROMPT_TOKENS, COMPLETION_TOKENS = 120, 30
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
-
-class StubOpenAI:
+class StubOpenAI(ServedApp):
     """The server; start with `with` (or `start()` / `stop()`)."""
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.replies: dict[str, Callable[[dict], str]] = {}
         self.structured: dict[str, Any] = {"answer": "4", "confidence": 0.9}
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}/v1"
-        app = Starlette(routes=[Route("/v1/chat/completions", self._completions, methods=["POST"])])
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error"))
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        super().__init__(Starlette(routes=[Route("/v1/chat/completions", self._completions, methods=["POST"])]))
 
-    def start(self) -> "StubOpenAI":
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("stub OpenAI server did not start")
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-
-    def __enter__(self) -> "StubOpenAI":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
 
     def bodies(self, model: str) -> list[dict[str, Any]]:
         """The request bodies sent to `model`."""
