@@ -11,8 +11,6 @@ Only the first layer is replayed: later layers and aggregation add cost the rati
 
 from __future__ import annotations
 
-import dataclasses
-from pathlib import Path
 from typing import Sequence
 
 from routemoa.errors import UserError
@@ -21,12 +19,13 @@ from routemoa.eval.replay_eval import (
     QUERY_TEXTS,
     Point,
     knob_grid,
+    load_data_and_pool,
     prior_scores,
     routemoa_selection,
     score_selections,
 )
 from routemoa.pool import Pool
-from routemoa.replay import ReplayData, load_replay, replay_pool
+from routemoa.replay import ReplayData, load_replay
 
 METRICS = ("any_correct", "first_pick_accuracy")
 """What "accuracy" means: some first-layer model right, or the top-ranked one right."""
@@ -80,12 +79,7 @@ def calibrate(
 ) -> dict:
     """Choose the knobs; returns them with the measured points (see the module docstring)."""
     _check(budget, target, metric, query)
-    data = load_replay(list(data_paths))
-    pool = replay_pool(list(data_paths))
-    if scorer is not None:
-        if not Path(scorer).is_dir():
-            raise UserError(f"--scorer: checkpoint directory {scorer} does not exist")
-        pool = dataclasses.replace(pool, scorer=str(Path(scorer).resolve()))
+    data, pool = load_data_and_pool(data_paths, scorer)
     fit = data
     if train_paths:
         fit = load_replay(list(train_paths))

@@ -223,6 +223,17 @@ def evaluate_replay(
     }
 
 
+def load_data_and_pool(data_paths: Sequence[str], scorer: str | None):
+    """(replay data, replay pool with `scorer` as its checkpoint) of the data files."""
+    data = load_replay(list(data_paths))
+    pool = replay_pool(list(data_paths))
+    if scorer is not None:
+        if not Path(scorer).is_dir():
+            raise UserError(f"--scorer: checkpoint directory {scorer} does not exist")
+        pool = dataclasses.replace(pool, scorer=str(Path(scorer).resolve()))
+    return data, pool
+
+
 def run_replay(
     data_paths: Sequence[str],
     train_paths: Sequence[str] = (),
@@ -232,12 +243,7 @@ def run_replay(
     progress: bool = True,
 ) -> dict:
     """Load the data, build the replay pool (with `scorer` as its checkpoint), score every query, evaluate."""
-    data = load_replay(list(data_paths))
-    pool = replay_pool(list(data_paths))
-    if scorer is not None:
-        if not Path(scorer).is_dir():
-            raise UserError(f"--scorer: checkpoint directory {scorer} does not exist")
-        pool = dataclasses.replace(pool, scorer=str(Path(scorer).resolve()))
+    data, pool = load_data_and_pool(data_paths, scorer)
     train = load_replay(list(train_paths)) if train_paths else None
     if query not in QUERY_TEXTS:
         raise UserError(f"--query must be one of {', '.join(QUERY_TEXTS)}, got {query!r}")
