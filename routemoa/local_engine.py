@@ -16,6 +16,7 @@ llama.cpp grammar; see `grammar_for`.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import functools
 import importlib.util
@@ -224,8 +225,13 @@ class LocalEngine:
         return self._executor.submit(self._run, request, cancel, on_text, submitted)
 
     def close(self) -> None:
-        """Stop the worker threads (queued calls are dropped)."""
+        """Stop the worker threads (queued calls are dropped) and free the loaded models."""
         self._executor.shutdown(wait=True, cancel_futures=True)
+        while True:
+            try:
+                self._free.get_nowait().llm.close()
+            except queue.Empty:
+                return
 
     def _load(self) -> _Slot:
         os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # read when llama.cpp's OpenMP runtime loads
@@ -340,4 +346,5 @@ def engine() -> LocalEngine:
             if not slots.isdigit() or int(slots) < 1:
                 raise ValueError(f"ROUTEMOA_LOCAL_SLOTS must be a positive integer, not {slots!r}")
             _ENGINE = LocalEngine(slots=int(slots))
+            atexit.register(_ENGINE.close)  # free the models while llama_cpp is still importable
         return _ENGINE

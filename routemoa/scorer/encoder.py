@@ -48,7 +48,9 @@ _LOAD_LOCK = threading.Lock()
 @functools.lru_cache(maxsize=4)
 def _load(path: str, device: str):
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
     model = SentenceTransformer(path, device=device, local_files_only=True)
     if device.startswith("cuda"):
         model.half()
