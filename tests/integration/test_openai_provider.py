@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 
 import pytest
-import uvicorn
 import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,6 +14,7 @@ from starlette.routing import Route
 
 from routemoa.context import Context
 from routemoa.runner import run_query
+from tests.served_app import ServedApp
 
 pytestmark = pytest.mark.integration
 SEEN: list[dict] = []
@@ -39,20 +37,8 @@ async def completions(request: Request) -> JSONResponse:
 
 @pytest.fixture(scope="module")
 def endpoint():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/v1"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with ServedApp(Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])) as server:
+        yield server.url
 
 
 async def test_openai_provider_end_to_end(endpoint, tmp_path, monkeypatch, fixed_prior):

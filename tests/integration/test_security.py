@@ -22,12 +22,13 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
-import uvicorn
 import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
+
+from tests.served_app import ServedApp
 
 pytestmark = pytest.mark.integration
 
@@ -102,27 +103,16 @@ class SlowStub:
 def stub(dev_server):
     """The slow stub on a free loopback port, and pool `slow` (three of its models) in the operator's directory."""
     recorder = SlowStub()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = Starlette(routes=[Route("/v1/chat/completions", recorder.completions, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
+    server = ServedApp(Starlette(routes=[Route("/v1/chat/completions", recorder.completions, methods=["POST"])])).start()
     models = [
-        {"name": f"slow-{i}", "provider": "openai", "base_url": f"http://127.0.0.1:{port}/v1", "model": f"slow-{i}",
+        {"name": f"slow-{i}", "provider": "openai", "base_url": server.url, "model": f"slow-{i}",
          "description": d, "input_price": 1.0, "output_price": 2.0, "latency_s": CALL_DELAY_S}
         for i, d in enumerate(["short factual answers", "arithmetic step by step", "checks answers"])
     ]
     (dev_server.pools / "slow.yaml").write_text(yaml.safe_dump({"models": models}))
     yield recorder
     (dev_server.pools / "slow.yaml").unlink()
-    server.should_exit = True
-    thread.join(timeout=10)
+    server.stop()
 
 
 def _chat(dev_server, body: dict, **kw) -> httpx.Response:
