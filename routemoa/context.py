@@ -14,14 +14,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import math
-import os
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, Mapping
 
 from routemoa.errors import UserError
+from routemoa.operator_pools import POOL_ENV, default_pool_value, is_server_process
 
-POOL_ENV = "ROUTEMOA_POOL"
-"""Environment variable that sets the default pool (e.g. for `routemoa serve --pool`)."""
 
 Selection = Literal["routed", "all", "random", "single"]
 SELECTIONS: tuple[str, ...] = ("routed", "all", "random", "single")
@@ -55,16 +53,12 @@ def override(name: str, default):
     return field(default=default, metadata=meta)
 
 
-def _default_pool() -> str:
-    return os.environ.get(POOL_ENV) or "embedded"
-
-
 @dataclass(kw_only=True)
 class Context:
     """Knobs of one RouteMoA run."""
 
     pool: str = field(
-        default_factory=_default_pool,
+        default_factory=default_pool_value,
         metadata={
             "description": f"Pool: a pool name (under a server, one of the operator's pools), a YAML file (CLI and Python), or 'embedded' for the three local SmolLM2 roles shipped in the package; empty = the default (${POOL_ENV}, else embedded).",
             "json_schema_extra": {"default": ""},
@@ -108,7 +102,7 @@ class Context:
 
     def __post_init__(self) -> None:
         if self.pool == "":  # Studio's form default: the server's (or the environment's) default pool
-            self.pool = _default_pool()
+            self.pool = default_pool_value()
         for name, message in self.problems():
             raise KnobError(name, f"invalid context: {message}"[:300])
 
@@ -242,8 +236,6 @@ def client_mode(value: Any) -> bool:
     the policy already checked (the OpenAI app's); outside a server (CLI, Python API) none does."""
     if getattr(value, CHECKED, False):
         return False
-    from routemoa.operator_pools import is_server_process
-
     return is_server_process()
 
 
