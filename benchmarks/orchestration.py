@@ -33,9 +33,8 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from routemoa import prompts
 from routemoa.calls import settings_for
-from routemoa.candidates import candidate_blocks
+from routemoa.candidates import agent_messages, candidate_blocks
 from routemoa.context import Context
-from routemoa.nodes.agent import agent_messages
 from routemoa.pool import load_pool
 from routemoa.providers import chat_model
 from routemoa.reply_schema import scored_response_format

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Final, Iterable, Mapping
 
-from routemoa.pool import ModelSpec
+from routemoa.contracts import BudgetFigures, BudgetStop, TraceEntry
+from routemoa.spec import ModelSpec
 
-OVER_BUDGET = "over_budget"
+OVER_BUDGET: Final = "over_budget"
 """The decision recorded when the budget stops a layer from starting."""
 
 CHARS_PER_TOKEN = 4
@@ -59,7 +60,7 @@ class BudgetCheck:
             f"vs max_usd ${self.max_usd:.6f}"
         )
 
-    def details(self) -> dict[str, float]:
+    def details(self) -> BudgetFigures:
         """The figures, rounded, for the trace."""
         return {
             "max_usd": self.max_usd,
@@ -68,15 +69,17 @@ class BudgetCheck:
         }
 
 
-def budget_stop(trace: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
+def budget_stop(trace: Iterable[TraceEntry]) -> BudgetStop | None:
     """What the budget stopped in a finished run's trace, for the bill: {"step": "layer N" or
     "aggregation", max_usd, spent_usd, expected_usd}, or None when it stopped nothing."""
     for entry in trace:
         if entry.get("decision") == OVER_BUDGET:
-            return {"step": f"layer {entry['layer']}", **{k: v for k, v in entry["budget"].items() if k != "models"}}
-        aggregation = entry.get("aggregation") or {}
-        if aggregation.get("decision") == OVER_BUDGET:
-            return {"step": "aggregation", **aggregation["budget"]}
+            figures = entry["budget"]
+            return BudgetStop(step=f"layer {entry['layer']}", max_usd=figures["max_usd"],
+                              spent_usd=figures["spent_usd"], expected_usd=figures["expected_usd"])
+        aggregation = entry.get("aggregation")
+        if aggregation and aggregation.get("decision") == OVER_BUDGET:
+            return BudgetStop(step="aggregation", **aggregation["budget"])
     return None
 
 

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from langchain_core.messages import BaseMessage
 
 from routemoa.context import Context
-from routemoa.pool import ModelSpec, Pool
+from routemoa.contracts import Role
 from routemoa.providers import CallSettings, chat_model
 from routemoa.redact import one_line, scrub, secret_values
 from routemoa.scrubbed_model import ScrubbedChatModel
+from routemoa.spec import ModelSpec, Pool
 from routemoa.state import AgentRecord
 
 NO_STREAM_TAGS = ["nostream"]
@@ -56,7 +57,7 @@ class CallResult:
     """Seconds spent waiting for a free slot of the model (reported by the provider); not in `seconds`."""
 
     def record(
-        self, *, role: str, layer: int, model: str, answer: str | None = None,
+        self, *, role: Role, layer: int, model: str, answer: str | None = None,
         self_score: float | None = None, peer_scores: list[float | None] | None = None,
     ) -> AgentRecord:
         """This call as a state record; `answer` defaults to the reply text, and an empty one is an error."""

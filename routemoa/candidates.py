@@ -7,6 +7,7 @@ forged one; any occurrence of the marker inside an answer is replaced. The block
 preceded and followed by instructions that say they are data, not instructions
 (prompts.CANDIDATES). System messages hold only trusted text: the caller's own system
 (and developer) messages first, then the pool's role prompt or RouteMoA's instructions.
+`agent_messages` puts them together for one agent call.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import re
 import secrets
 from typing import Sequence
 
-from langchain_core.messages import AnyMessage, SystemMessage
+from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage
 
 from routemoa import prompts
+from routemoa.state import AgentTask
 
 MARKER_BYTES = 8
 """Random bytes per marker (16 hex digits)."""
@@ -54,3 +56,16 @@ def with_system(history: Sequence[AnyMessage], own: str | None) -> list[AnyMessa
     caller, rest = split_history(history)
     parts = [*caller, *([own] if own else [])]
     return ([SystemMessage(content="\n\n".join(parts))] if parts else []) + rest
+
+
+def agent_messages(task: AgentTask, system_prompt: str | None) -> list[AnyMessage]:
+    """The caller's instructions and `system_prompt` as the one system message, the history, and the
+    question in the layer's instructions; earlier answers only as untrusted blocks in the user turn."""
+    answers, question = task["previous_answers"], task["question"]
+    if answers:
+        candidates = candidate_blocks(answers)
+        template = prompts.ANSWER_PLAIN_WITH_REFERENCES if task["plain"] else prompts.ANSWER_WITH_PEER_SCORES
+        text = template.format(candidates=candidates, count=len(answers), question=question)
+    else:
+        text = (prompts.ANSWER_PLAIN if task["plain"] else prompts.ANSWER_WITH_SELF_SCORE).format(question=question)
+    return with_system(task["history"], system_prompt) + [HumanMessage(content=text)]

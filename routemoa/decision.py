@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Collection, Mapping, Sequence
+from typing import Collection, Final, Mapping, Sequence, get_args
 
 from routemoa.context import Context
+from routemoa.contracts import Decision
 
-NEXT_LAYER = "next_layer"
-EARLY_EXIT = "early_exit"
-MAX_LAYERS = "max_layers"
-ALL_FAILED = "all_failed"
-NO_CANDIDATES = "no_candidates"
-DECISIONS = (NEXT_LAYER, EARLY_EXIT, MAX_LAYERS, NO_CANDIDATES, ALL_FAILED)
-"""Every decision after a layer; only NEXT_LAYER goes on to another layer."""
+NEXT_LAYER: Final = "next_layer"
+EARLY_EXIT: Final = "early_exit"
+MAX_LAYERS: Final = "max_layers"
+ALL_FAILED: Final = "all_failed"
+NO_CANDIDATES: Final = "no_candidates"
+DECISIONS: tuple[Decision, ...] = get_args(Decision)
+"""Every decision after a layer (the Literal `Decision`); only NEXT_LAYER goes on to another layer."""
 
 
 def decide(
@@ -24,7 +25,7 @@ def decide(
     candidates_left: bool,
     ctx: Context,
     supported: Collection[str] | None = None,
-) -> tuple[str, str]:
+) -> tuple[Decision, str]:
     """(decision, human-readable reason) after `layer`.
 
     `candidates_left`: some pool model did not just fail, so a next layer has someone to call.

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from routemoa.pool import ModelSpec
+from routemoa.contracts import SelectedModel
+from routemoa.spec import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,10 @@ class Pick:
     score: float
     rank_score: float
     reason: str
+
+    def as_selected(self) -> SelectedModel:
+        """This pick as state data (the state's `selected`, the layer_start event)."""
+        return SelectedModel(name=self.name, score=self.score, rank_score=self.rank_score, reason=self.reason)
 
 
 def _relative(values: Sequence[float]) -> list[float]:

@@ -19,8 +19,8 @@ from routemoa.budget import expected_call_usd, messages_chars
 from routemoa.calls import settings_for
 from routemoa.context import Context
 from routemoa.conversation import last_question
-from routemoa.nodes.agent import agent_messages
-from routemoa.nodes.select import layer_tasks
+from routemoa.candidates import agent_messages
+from routemoa.layer_plan import layer_tasks
 from routemoa.pool import load_pool
 from routemoa.runner import as_messages
 from routemoa.scorer import pool_prior
@@ -36,7 +36,7 @@ def route(query: str | Sequence[AnyMessage], context: Any = None, *, method: str
     prior = pool_prior(question, pool)
     picks = choose_models(ctx, prior.scores, pool.models, set(), f"{question}#1")
     state = {"messages": messages, "method": method, "question": question}
-    tasks = layer_tasks(state, ctx, pool, 1, [{"name": p.name} for p in picks], [])
+    tasks = layer_tasks(state, ctx, pool, 1, [p.name for p in picks], [])
     layer = []
     for pick, task in zip(picks, tasks):
         spec = pool.get(pick.name)

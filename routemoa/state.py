@@ -1,26 +1,29 @@
 """Graph state: what flows between nodes, and what a caller puts in and gets out.
 
 The public state speaks `messages` (like MessagesState), so the graph embeds as
-a node of any chat agent; the output also carries `answer`, `bill` and `trace`.
+a node of any chat agent; the output also carries `answer`, `bill` and `trace`
+(their shapes are in routemoa/contracts.py). `new_run` is the one place that
+knows a run's fresh state.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Mapping
 
 from typing_extensions import TypedDict
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 
+from routemoa.contracts import Bill, Role, RunDecision, SelectedModel, ShownAnswer, TraceEntry
 from routemoa.timing import add_spans
 
 
 class AgentRecord(TypedDict):
     """One model call: its answer and scores, or the error that replaced them."""
 
-    role: str
-    """'agent' or 'aggregator'."""
+    role: Role
+    """'agent' (a layer's call), 'aggregator' (the final synthesis) or 'judge' (SMoA's judge)."""
     layer: int
     """Layer number (1-based); the aggregator's record has the last layer's number."""
     model: str
@@ -63,9 +66,9 @@ class OutputState(TypedDict, total=False):
     """The history with the final answer appended as an AIMessage."""
     answer: str
     """The final answer text ('' when every model failed; see `error`)."""
-    bill: dict[str, Any]
-    """Per model: calls, tokens, dollars, seconds; totals; wall time (see billing.py)."""
-    trace: list[dict[str, Any]]
+    bill: Bill | None
+    """Per model: calls, tokens, dollars, seconds; totals; wall time (see billing.py); None until the run ends."""
+    trace: list[TraceEntry]
     """One entry per layer: models chosen and why, prior/self/cross/fused scores, the decision."""
     error: str | None
     """Why the run produced no answer (every model failed), else None."""
@@ -74,7 +77,7 @@ class OutputState(TypedDict, total=False):
     # select, agent, self_assess and cross_assess did (the server streams output keys only).
     layer: int
     """Number of the layer being run (0 before the first)."""
-    selected: list[dict[str, Any]]
+    selected: list[SelectedModel]
     """This layer's picks: name, score, rank_score, reason."""
     records: Annotated[list[AgentRecord], extend_or_reset]
     """Every call of this run, in completion order."""
@@ -102,7 +105,7 @@ class State(InputState, OutputState, total=False):
     """Per model: 'trained' or 'zero-shot' (cold start)."""
     fused: dict[str, float]
     """Current fused score per pool model (starts as the prior)."""
-    shown: list[dict[str, str]]
+    shown: list[ShownAnswer]
     """The previous layer's answers shown to this layer as ANSWER_i: {model, answer}."""
     kept: list[str] | None
     """SMoA: the models whose answers the judge kept from the last layer (None = all answers)."""
@@ -112,8 +115,45 @@ class State(InputState, OutputState, total=False):
     """Per model whose self score ran far above its peer consensus: the cap on its self scores for the run."""
     backed: list[str]
     """Models of the latest layer whose answer another model backs (peer consensus or the same answer); the aggregator is the best-ranked of them."""
-    decision: str
-    """After rerank: 'next_layer', 'early_exit', 'max_layers', 'no_candidates' or 'all_failed'."""
+    decision: RunDecision | None
+    """After rerank (or judge): 'next_layer', 'early_exit', 'max_layers', 'no_candidates' or 'all_failed';
+    'over_budget' when `max_usd` kept a layer from starting; None before the first layer ends."""
+
+
+CARRIED_OVER = {
+    "messages": "the conversation: each run appends to it",
+    "active": "a rolling window of node spans (routemoa.timing): only spans after `started_at` count",
+}
+"""State keys a new run on the same thread keeps, and why; `new_run` resets every other key."""
+
+
+def new_run(
+    method: str, question: str, started_at: float, prior: Mapping[str, float], prior_source: Mapping[str, str]
+) -> dict[str, Any]:
+    """The update that starts a run: every State key except CARRIED_OVER, fresh (a thread may hold an earlier run)."""
+    return {
+        "method": method,
+        "question": question,
+        "started_at": started_at,
+        "prior": dict(prior),
+        "prior_source": dict(prior_source),
+        "fused": dict(prior),
+        "layer": 0,
+        "selected": [],
+        "shown": [],
+        "kept": None,
+        "records": None,  # extend_or_reset: None clears the list
+        "self_scores": {},
+        "cross_scores": {},
+        "assessors": [],
+        "self_caps": {},
+        "backed": [],
+        "decision": None,
+        "trace": [],
+        "answer": "",
+        "bill": None,
+        "error": None,
+    }
 
 
 class AgentTask(TypedDict):

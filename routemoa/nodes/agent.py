@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from langchain_core.messages import BaseMessage, HumanMessage
 from langgraph.runtime import Runtime
 
-from routemoa import prompts
 from routemoa.calls import call_model, settings_for
-from routemoa.candidates import candidate_blocks, with_system
+from routemoa.candidates import agent_messages
 from routemoa.context import Context, run_context
 from routemoa.garbage import screen
 from routemoa.parsing import parse_reply
@@ -16,21 +14,9 @@ from routemoa.reply_schema import scored_response_format
 from routemoa.state import AgentTask
 
 
-def agent_messages(task: AgentTask, system_prompt: str | None) -> list[BaseMessage]:
-    """The caller's instructions and `system_prompt` as the one system message, the history, and the
-    question in the layer's instructions; earlier answers only as untrusted blocks in the user turn."""
-    answers, question = task["previous_answers"], task["question"]
-    if answers:
-        candidates = candidate_blocks(answers)
-        template = prompts.ANSWER_PLAIN_WITH_REFERENCES if task["plain"] else prompts.ANSWER_WITH_PEER_SCORES
-        text = template.format(candidates=candidates, count=len(answers), question=question)
-    else:
-        text = (prompts.ANSWER_PLAIN if task["plain"] else prompts.ANSWER_WITH_SELF_SCORE).format(question=question)
-    return with_system(task["history"], system_prompt) + [HumanMessage(content=text)]
-
-
 async def agent(task: dict, runtime: Runtime[Context]) -> dict:
-    """Call one model (`task` is an AgentTask); a failure, a timeout or a garbage reply becomes an error record."""
+    """Call one model (`task` is an AgentTask); a failure, a timeout or a garbage reply becomes an error record.
+    (`task` is annotated `dict`: LangGraph would read an AgentTask annotation as this node's input schema.)"""
     ctx = await run_context(runtime, task["method"])
     spec = load_pool(ctx.pool).get(task["model"])
     peers = len(task["previous_answers"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.runtime import Runtime
 
 from routemoa import prompts
 from routemoa.answer_format import aggregator_options, cut_at_stop, format_instruction
@@ -11,9 +12,8 @@ from routemoa.billing import build_bill
 from routemoa.budget import OVER_BUDGET, budget_stop, check_budget, expected_call_usd, messages_chars, spent_usd
 from routemoa.calls import call_model, settings_for
 from routemoa.candidates import candidate_blocks, with_system
-from langgraph.runtime import Runtime
-
 from routemoa.context import Context, run_context
+from routemoa.contracts import Aggregation, Bill
 from routemoa.conversation import history_before_query
 from routemoa.garbage import screen
 from routemoa.pool import load_pool
@@ -43,10 +43,10 @@ def _aggregator_name(state: State, ctx: Context) -> str:
 
 
 def _finish(
-    state: State, answer: str, aggregation: dict, records: list[AgentRecord], error: str | None, message_id: str | None = None
+    state: State, answer: str, aggregation: Aggregation, records: list[AgentRecord], error: str | None, message_id: str | None = None
 ) -> dict:
     """The run's output; the answer message keeps the id its streamed tokens had and carries the bill's usage."""
-    trace = [dict(entry) for entry in state.get("trace", [])]
+    trace = [entry.copy() for entry in state.get("trace", [])]
     if trace:
         trace[-1]["aggregation"] = aggregation
     bill = build_bill([*state["records"], *records], active_seconds(state.get("active"), state["started_at"]), budget_stop(trace))
@@ -61,7 +61,7 @@ def _finish(
     }
 
 
-def _usage(bill: dict) -> dict[str, int]:
+def _usage(bill: Bill) -> dict[str, int]:
     """LangChain usage metadata from the bill: every call of the run."""
     return {"input_tokens": bill["input_tokens"], "output_tokens": bill["output_tokens"],
             "total_tokens": bill["input_tokens"] + bill["output_tokens"]}
@@ -73,12 +73,12 @@ async def aggregate(state: State, runtime: Runtime[Context]) -> dict:
     answers = _last_answers(state)
     if not answers:
         if state.get("decision") == OVER_BUDGET:  # the budget stopped the run before any answer
-            return _finish(state, "", {"model": None, "fallback": False}, [], f"no answer within the budget: {state['trace'][-1]['reason']}")
+            return _finish(state, "", Aggregation(model=None, fallback=False), [], f"no answer within the budget: {state['trace'][-1]['reason']}")
         failures = "; ".join(f"{r['model']}: {r['error']}" for r in state["records"]) or "no model was selected"
-        return _finish(state, "", {"model": None, "fallback": False}, [], f"every model failed ({failures})")
+        return _finish(state, "", Aggregation(model=None, fallback=False), [], f"every model failed ({failures})")
     best = answers[0]
     if len(answers) == 1 and format_instruction(ctx.response_format) is None:  # a JSON format needs the aggregator
-        return _finish(state, cut_at_stop(best["answer"], ctx.stop), {"model": None, "reason": f"single answer from {best['model']}"}, [], None)
+        return _finish(state, cut_at_stop(best["answer"], ctx.stop), Aggregation(model=None, reason=f"single answer from {best['model']}"), [], None)
     spec = load_pool(ctx.pool).get(_aggregator_name(state, ctx))
     system = prompts.AGGREGATE_SYSTEM
     if instruction := format_instruction(ctx.response_format):
@@ -92,13 +92,13 @@ async def aggregate(state: State, runtime: Runtime[Context]) -> dict:
     check = check_budget(ctx.max_usd, spent_usd(state["records"]), expected)
     if not check.fits:
         reason = f"{check.reason(f'aggregation by {spec.name}')}; returned {best['model']}'s answer"
-        aggregation = {"model": None, "fallback": True, "decision": OVER_BUDGET, "reason": reason, "budget": check.details()}
-        return _finish(state, cut_at_stop(best["answer"], ctx.stop), aggregation, [], None)
+        over = Aggregation(model=None, fallback=True, decision=OVER_BUDGET, reason=reason, budget=check.details())
+        return _finish(state, cut_at_stop(best["answer"], ctx.stop), over, [], None)
     result = await call_model(spec, messages, settings_for(spec, ctx, ctx.temperature / 2), stream_tokens=True,
                               **aggregator_options(spec, ctx.response_format, ctx.stop))
     record = screen(result.record(role="aggregator", layer=state["layer"], model=spec.name), result.text, settings_for(spec, ctx).max_tokens)
     if record["error"]:
-        aggregation = {"model": spec.name, "fallback": True, "reason": f"aggregator failed ({record['error']}); returned {best['model']}'s answer"}
-        return _finish(state, cut_at_stop(best["answer"], ctx.stop), aggregation, [record], None)
-    aggregation = {"model": spec.name, "fallback": False, "inputs": [r["model"] for r in answers]}
-    return _finish(state, record["answer"], aggregation, [record], None, result.message_id)
+        failed = Aggregation(model=spec.name, fallback=True, reason=f"aggregator failed ({record['error']}); returned {best['model']}'s answer")
+        return _finish(state, cut_at_stop(best["answer"], ctx.stop), failed, [record], None)
+    done = Aggregation(model=spec.name, fallback=False, inputs=[r["model"] for r in answers])
+    return _finish(state, record["answer"], done, [record], None, result.message_id)

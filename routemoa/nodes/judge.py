@@ -13,10 +13,10 @@ from routemoa.calls import call_model, settings_for
 from routemoa.candidates import candidate_blocks
 from routemoa.context import Context, run_context
 from routemoa.decision import EARLY_EXIT, NEXT_LAYER
-from routemoa.nodes.layer_end import close_layer, decide_layer
+from routemoa.layer_end import close_layer, decide_layer
 from routemoa.parsing import find_object
 from routemoa.pool import load_pool
-from routemoa.state import State
+from routemoa.state import AgentRecord, State
 
 
 def read_verdict(text: str, count: int, keep: int) -> tuple[list[int], bool] | None:
@@ -38,7 +38,8 @@ async def judge(state: State, runtime: Runtime[Context]) -> dict:
     answered = [r for r in layer_records(state["records"], layer) if not r["error"]]
     answered.sort(key=lambda r: -state["fused"][r["model"]])
     decision, reason = decide_layer(state, state["fused"], replace(ctx, early_exit=False))
-    kept, records = [r["model"] for r in answered], []
+    kept = [r["model"] for r in answered]
+    records: list[AgentRecord] = []
     if len(answered) > ctx.judge_keep:
         spec = load_pool(ctx.pool).get(ctx.aggregator or answered[0]["model"])
         text = prompts.JUDGE.format(

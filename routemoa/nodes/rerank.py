@@ -6,12 +6,14 @@ from langgraph.runtime import Runtime
 
 from routemoa.assessment import capped, exit_support, layer_records, scored_layer, self_scores, unscored
 from routemoa.context import Context, run_context
+from routemoa.contracts import ModelScores, RunDecision
 from routemoa.fusion import LayerScores, fuse
-from routemoa.nodes.layer_end import close_layer, decide_layer
+from routemoa.layer_end import close_layer, decide_layer
 from routemoa.state import State
 
 
 def _rounded(value: float | None) -> float | None:
+    """A score as the trace shows it: 4 decimals, None kept."""
     return None if value is None else round(value, 4)
 
 
@@ -44,14 +46,14 @@ async def rerank(state: State, runtime: Runtime[Context]) -> dict:
     decision, reason = decide_layer(state, fused, ctx, supported)
     involved = [p["name"] for p in state["selected"]] + [m for m in previous if m not in answered + failed]
     scores = {
-        m: {
-            "prior": _rounded(state["prior"][m]),
-            "prior_source": state["prior_source"][m],
-            "self": _rounded(state["self_scores"].get(m)),
-            "self_cap": _rounded(caps.get(m)),
-            "cross": _rounded(state["cross_scores"].get(m)),
-            "fused": _rounded(fused[m]),
-        }
+        m: ModelScores(
+            prior=_rounded(state["prior"][m]),
+            prior_source=state["prior_source"][m],
+            self=_rounded(state["self_scores"].get(m)),
+            self_cap=_rounded(caps.get(m)),
+            cross=_rounded(state["cross_scores"].get(m)),
+            fused=_rounded(fused[m]),
+        )
         for m in involved
     }
     trace = close_layer(state, runtime, decision, reason, scores=scores, assessors=state.get("assessors") or [])
@@ -59,6 +61,6 @@ async def rerank(state: State, runtime: Runtime[Context]) -> dict:
     return {"fused": fused, "decision": decision, "trace": trace, "backed": backed}
 
 
-def next_step(state: State) -> str:
+def next_step(state: State) -> RunDecision | None:
     """Conditional edge: the layer's decision (next_layer -> select; anything else -> aggregate)."""
     return state["decision"]

@@ -1,4 +1,4 @@
-"""score: the scorer's prior for every pool model, before any LLM call; resets the per-run state."""
+"""score: the scorer's prior for every pool model, before any LLM call; starts the run's state (state.new_run)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,22 @@ import functools
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from langchain_core.messages import AnyMessage
 from langgraph.runtime import Runtime
 
 from routemoa.context import Context, run_context
 from routemoa.conversation import last_question
 from routemoa.errors import UserError
 from routemoa.pool import load_pool
-from routemoa.scorer import pool_prior
-from routemoa.state import State
+from routemoa.scorer import Prior, pool_prior
+from routemoa.state import State, new_run
 
 
 _SCORER_THREADS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="routemoa-score")
 """Threads of the score nodes running at once; their queries share the encoder's forward passes."""
 
 
-def _question_and_prior(ctx: Context, messages: list):
+def _question_and_prior(ctx: Context, messages: list[AnyMessage]) -> tuple[str, Prior]:
     """The run's question and its prior over the run's pool, once the context's model names are found in it."""
     pool = load_pool(ctx.pool)
     for field in ("aggregator", "model"):
@@ -44,27 +45,6 @@ def make_score(method: str = "routemoa"):
         # which LangChain's clients need for every reply while the scorer's threads wait on the encoder).
         call = functools.partial(contextvars.copy_context().run, _question_and_prior, ctx, state.get("messages") or [])
         question, prior = await asyncio.get_running_loop().run_in_executor(_SCORER_THREADS, call)
-        return {
-            "method": method,
-            "question": question,
-            "started_at": started_at,
-            "prior": prior.scores,
-            "prior_source": prior.source,
-            "fused": dict(prior.scores),
-            "layer": 0,
-            "selected": [],
-            "kept": None,
-            "records": None,
-            "self_scores": {},
-            "cross_scores": {},
-            "assessors": [],
-            "self_caps": {},
-            "backed": [],
-            "decision": "",
-            "trace": [],
-            "answer": "",
-            "bill": {},
-            "error": None,
-        }
+        return new_run(method, question, started_at, prior.scores, prior.source)
 
     return score

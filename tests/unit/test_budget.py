@@ -8,8 +8,8 @@ import pytest
 
 from routemoa.budget import OVER_BUDGET, check_budget, expected_call_usd, prompt_tokens, spent_usd
 from routemoa.context import Context
-from routemoa.pool import ModelSpec
 from routemoa.runner import run_query
+from routemoa.spec import ModelSpec
 from tests.fakes import is_aggregation
 
 SPEC = ModelSpec(name="m", provider="fake", description="d", input_price=1.0, output_price=4.0)
@@ -100,7 +100,7 @@ async def test_an_aggregator_over_budget_is_not_called(pool, scripts):
 
 
 def test_an_smoa_layer_counts_its_judge_call(pool):
-    from routemoa.nodes.select import layer_expected_usd
+    from routemoa.layer_plan import layer_expected_usd
     from routemoa.pool import load_pool
     from routemoa.state import AgentTask
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from langgraph.runtime import Runtime
 
 from routemoa.assessment import layer_records
 from routemoa.context import Context
+from routemoa.contracts import Decision, LayerDone, ModelScores, TraceEntry
 from routemoa.decision import decide
 from routemoa.state import State
 
 
-def decide_layer(state: State, fused: dict[str, float], ctx: Context, supported: set[str] | None = None) -> tuple[str, str]:
+def decide_layer(
+    state: State, fused: dict[str, float], ctx: Context, supported: set[str] | None = None
+) -> tuple[Decision, str]:
     """(decision, reason) after the current layer, from its records and the fused scores;
     `supported`: the models an early exit may rest on (None = any)."""
     now = layer_records(state["records"], state["layer"])
@@ -28,15 +29,29 @@ def decide_layer(state: State, fused: dict[str, float], ctx: Context, supported:
     )
 
 
-def close_layer(state: State, runtime: Runtime[Context], decision: str, reason: str, **details: Any) -> list[dict]:
-    """Emit the layer_done event and return the trace with this layer's entry appended."""
-    entry = {
+def close_layer(
+    state: State,
+    runtime: Runtime[Context],
+    decision: Decision,
+    reason: str,
+    *,
+    scores: dict[str, ModelScores],
+    assessors: list[str],
+    kept: list[str] | None = None,
+) -> list[TraceEntry]:
+    """Emit the layer_done event and return the trace with this layer's entry appended
+    (`kept`: SMoA's judge kept these models' answers)."""
+    entry: TraceEntry = {
         "layer": state["layer"],
         "models": [{"name": p["name"], "reason": p["reason"]} for p in state["selected"]],
-        **details,
+        "scores": scores,
+        "assessors": assessors,
         "errors": {r["model"]: r["error"] for r in layer_records(state["records"], state["layer"]) if r["error"]},
         "decision": decision,
         "reason": reason,
     }
-    runtime.stream_writer({"event": "layer_done", **entry})
+    if kept is not None:
+        entry["kept"] = kept
+    event: LayerDone = {"event": "layer_done", **entry}
+    runtime.stream_writer(event)
     return [*state.get("trace", []), entry]
