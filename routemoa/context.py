@@ -142,9 +142,9 @@ class Context:
         with one line."""
         from routemoa.methods import METHODS
 
-        cls = METHODS.get(method)
-        if cls is None:
+        if method not in METHODS:
             raise UserError(f"unknown method '{method}' (known: {', '.join(METHODS)})")
+        cls = METHODS[method].context
         if isinstance(value, cls) and not client:
             return value
         if isinstance(value, Context):

@@ -27,7 +27,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from routemoa.context import Context
-from routemoa.methods import METHOD_DESCRIPTIONS
+from routemoa.methods import METHODS
 from routemoa.runner import method_graph, run_query
 
 ContextSource = Context | Mapping[str, Any] | None
@@ -46,7 +46,7 @@ def as_node(method: str = "routemoa", context: ContextSource | Callable[[Any], C
         metadata = {**answer.response_metadata, "bill": output.get("bill"), "trace": output.get("trace")}
         return {"messages": [answer.model_copy(update={"response_metadata": metadata})]}
 
-    routemoa.__doc__ = METHOD_DESCRIPTIONS.get(method)
+    routemoa.__doc__ = METHODS[method].description
     return routemoa
 
 

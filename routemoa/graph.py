@@ -3,16 +3,19 @@
 START -> score -> select --Send per model--> agent -> self_assess -> cross_assess -> rerank
 rerank -> select (next layer) | aggregate (confident, last layer, or no candidate left) -> END
 
-The baselines reuse the same parts with their own context defaults (see methods.py);
-SMoA swaps the assessment nodes for one `judge` node.
+Every method of methods.METHODS reuses the same parts with its own context defaults and its
+own assessment nodes (SMoA: one `judge` node instead of self_assess -> cross_assess -> rerank).
 """
 
 from __future__ import annotations
 
+from typing import Awaitable, Callable
+
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
 
 from routemoa.decision import DECISIONS, NEXT_LAYER
-from routemoa.methods import METHODS
+from routemoa.methods import METHODS, AssessmentNode
 from routemoa.nodes.agent import agent
 from routemoa.nodes.aggregate import aggregate
 from routemoa.nodes.cross_assess import cross_assess
@@ -24,10 +27,19 @@ from routemoa.nodes.self_assess import self_assess
 from routemoa.state import InputState, OutputState, State
 from routemoa.timing import timed
 
+ASSESSMENT_NODES: dict[AssessmentNode, Callable[..., Awaitable[dict]]] = {
+    "self_assess": self_assess,
+    "cross_assess": cross_assess,
+    "rerank": rerank,
+    "judge": judge,
+}
+"""The node function of each name a Method's `assessment` may list."""
 
-def build_graph(method: str = "routemoa", checkpointer=None):
+
+def build_graph(method: str = "routemoa", checkpointer=None) -> CompiledStateGraph:
     """Compile the graph of `method` (see methods.METHODS); a checkpointer keeps threads."""
-    builder = StateGraph(State, context_schema=METHODS[method], input_schema=InputState, output_schema=OutputState)
+    spec = METHODS[method]
+    builder = StateGraph(State, context_schema=spec.context, input_schema=InputState, output_schema=OutputState)
     builder.add_node("score", timed(make_score(method)))
     builder.add_node("select", timed(select))
     builder.add_node("agent", timed(agent))
@@ -35,27 +47,25 @@ def build_graph(method: str = "routemoa", checkpointer=None):
     builder.add_edge(START, "score")
     builder.add_edge("score", "select")
     builder.add_conditional_edges("select", fan_out, ["agent", "aggregate"])  # aggregate: over budget
-    if method == "smoa":
-        builder.add_node("judge", timed(judge))
-        builder.add_edge("agent", "judge")
-        last = "judge"
-    else:
-        builder.add_node("self_assess", timed(self_assess))
-        builder.add_node("cross_assess", timed(cross_assess))
-        builder.add_node("rerank", timed(rerank))
-        builder.add_edge("agent", "self_assess")
-        builder.add_edge("self_assess", "cross_assess")
-        builder.add_edge("cross_assess", "rerank")
-        last = "rerank"
+    previous = "agent"
+    for name in spec.assessment:
+        builder.add_node(name, timed(ASSESSMENT_NODES[name]))
+        builder.add_edge(previous, name)
+        previous = name
     # Edges labelled with the decisions that take them (Studio draws the labels).
-    builder.add_conditional_edges(last, next_step, {d: "select" if d == NEXT_LAYER else "aggregate" for d in DECISIONS})
+    builder.add_conditional_edges(previous, next_step, {d: "select" if d == NEXT_LAYER else "aggregate" for d in DECISIONS})
     builder.add_edge("aggregate", END)
     return builder.compile(checkpointer=checkpointer, name=method)
 
 
-graph = build_graph("routemoa")
-"""The exported RouteMoA graph (no checkpointer: the LangGraph server provides one)."""
-moa = build_graph("moa")
-smoa = build_graph("smoa")
-single = build_graph("single")
-random_k = build_graph("random_k")
+GRAPHS: dict[str, CompiledStateGraph] = {name: build_graph(name) for name in METHODS}
+"""Every method's compiled graph by name, in METHODS order (no checkpointer: the LangGraph server provides
+one); the OpenAI-compatible app and `routemoa.runner` run these."""
+
+
+# The exports langgraph.json names (methods.graph_entries; a test checks each is GRAPHS[its method]).
+graph = GRAPHS["routemoa"]
+moa = GRAPHS["moa"]
+smoa = GRAPHS["smoa"]
+single = GRAPHS["single"]
+random_k = GRAPHS["random_k"]

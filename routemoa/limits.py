@@ -60,8 +60,8 @@ def check_caps() -> None:
     from routemoa.methods import METHODS
 
     limits = {name: cap.value() for name, cap in CAPS.items()}
-    for method, cls in METHODS.items():
-        defaults = {f.name: f.default for f in fields(cls)}
+    for method, spec in METHODS.items():
+        defaults = {f.name: f.default for f in fields(spec.context)}
         for name in KNOB_CAPS:
             if defaults[name] > limits[name]:
                 raise UserError(

@@ -1,8 +1,11 @@
-"""The methods a user can compare: RouteMoA and its baselines, each a Context with its own defaults."""
+"""The methods a user can compare: RouteMoA and its baselines, one list of `Method` records (name,
+description, knob defaults as a Context class, topology) that the graph, langgraph.json, the server
+and `/v1/models` all read."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from routemoa.context import Context, Selection, override
 
@@ -44,30 +47,71 @@ class RandomContext(Context):
     max_layers: int = override("max_layers", 1)
 
 
-METHODS: dict[str, type[Context]] = {
-    "routemoa": Context,
-    "moa": MoAContext,
-    "smoa": SMoAContext,
-    "single": SingleContext,
-    "random_k": RandomContext,
+AssessmentNode = Literal["self_assess", "cross_assess", "rerank", "judge"]
+"""A node between a layer's agents and its decision (graph.py wires them in the listed order)."""
+
+ASSESS_AND_RERANK: tuple[AssessmentNode, ...] = ("self_assess", "cross_assess", "rerank")
+"""RouteMoA's assessment: self-scores, a peer's cross-scores, then `rerank` fuses and decides."""
+
+JUDGE: tuple[AssessmentNode, ...] = ("judge",)
+"""SMoA's: one judge keeps the best `judge_keep` answers and, as moderator, may stop."""
+
+
+@dataclass(frozen=True)
+class Method:
+    """One method a user can run and compare: the shared parts wired with its own topology and knob defaults."""
+
+    name: str
+    """Its name everywhere: the graph in langgraph.json, an OpenAI request's `model`, `--method`."""
+    description: str
+    """Shown as the assistant's description in Studio and in `/v1/models`."""
+    context: type[Context]
+    """Its knobs with its defaults (the Studio form of its assistant)."""
+    assessment: tuple[AssessmentNode, ...] = ASSESS_AND_RERANK
+    """The nodes after `agent`, in order; the last one's conditional edge picks the next layer or `aggregate`."""
+
+    @property
+    def export(self) -> str:
+        """The attribute of routemoa/graph.py that holds its compiled graph (langgraph.json names it)."""
+        return "graph" if self.name == "routemoa" else self.name
+
+    @property
+    def judged(self) -> bool:
+        """Whether a judge call closes each layer (the budget counts it)."""
+        return "judge" in self.assessment
+
+
+METHODS: dict[str, Method] = {
+    method.name: method
+    for method in (
+        Method(
+            name="routemoa",
+            description="RouteMoA: a learned scorer picks the few models worth calling; layers with self- and cross-assessment, early exit, then an aggregator.",
+            context=Context,
+        ),
+        Method(name="moa", description="Mixture-of-Agents: every pool model answers in every layer, then an aggregator.", context=MoAContext),
+        Method(
+            name="smoa",
+            description="Sparse MoA: every model answers in a role; a judge keeps the best answers per layer and a moderator may stop early.",
+            context=SMoAContext,
+            assessment=JUDGE,
+        ),
+        Method(name="single", description="One pool model answers alone (set the knob 'model').", context=SingleContext),
+        Method(
+            name="random_k",
+            description="Baseline: top_k models drawn at random (seeded by the query), one layer, then an aggregator.",
+            context=RandomContext,
+        ),
+    )
 }
-"""Method name -> its Context class; graph.py builds and exports one graph per entry."""
-
-METHOD_DESCRIPTIONS: dict[str, str] = {
-    "routemoa": "RouteMoA: a learned scorer picks the few models worth calling; layers with self- and cross-assessment, early exit, then an aggregator.",
-    "moa": "Mixture-of-Agents: every pool model answers in every layer, then an aggregator.",
-    "smoa": "Sparse MoA: every model answers in a role; a judge keeps the best answers per layer and a moderator may stop early.",
-    "single": "One pool model answers alone (set the knob 'model').",
-    "random_k": "Baseline: top_k models drawn at random (seeded by the query), one layer, then an aggregator.",
-}
-"""Shown as the assistants' descriptions in Studio and in /v1/models."""
+"""Every method by name, in the order langgraph.json, Studio and `/v1/models` list them: graph.py builds
+one graph per entry, the server serves them, and a test checks langgraph.json against `graph_entries()`.
+A new method is one more entry here (plus its export in graph.py and its line in langgraph.json)."""
 
 
-def graph_paths() -> dict[str, str]:
-    """Each method's exported graph as `module:attribute`, the form langgraph.json uses."""
-    return {m: f"routemoa.graph:{'graph' if m == 'routemoa' else m}" for m in METHODS}
-
-
-def graph_entries() -> dict[str, dict[str, str]]:
-    """langgraph.json `graphs` entries: each method's graph with its description (Studio shows it on the assistant)."""
-    return {m: {"path": path, "description": METHOD_DESCRIPTIONS[m]} for m, path in graph_paths().items()}
+def graph_entries(*, module_paths: bool = False) -> dict[str, dict[str, str]]:
+    """langgraph.json's `graphs`: each method's compiled graph with its description (Studio shows it on the
+    assistant). Paths are `./routemoa/graph.py:ATTR` as in the project's file, or `routemoa.graph:ATTR`
+    with `module_paths` (an installed package without its source checkout)."""
+    where = "routemoa.graph" if module_paths else "./routemoa/graph.py"
+    return {m.name: {"path": f"{where}:{m.export}", "description": m.description} for m in METHODS.values()}

@@ -54,13 +54,10 @@ def remaining_text(streamed: str, answer: str) -> str:
 
 
 def method_graph(method: str = "routemoa"):
-    """The exported compiled graph of `method` (routemoa, moa, smoa, single, random_k)."""
-    import importlib
+    """The compiled graph of `method` (routemoa, moa, smoa, single, random_k; see methods.METHODS)."""
+    from routemoa.graph import GRAPHS
 
-    from routemoa.methods import graph_paths
-
-    module, attribute = graph_paths()[method].split(":")
-    return getattr(importlib.import_module(module), attribute)
+    return GRAPHS[method]
 
 
 async def stream_answer(

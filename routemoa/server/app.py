@@ -34,12 +34,12 @@ from starlette.routing import Route
 from routemoa.errors import UserError
 from routemoa.runner import Finished, Token, stream_answer
 from routemoa.limits import CapExceeded, check_cap
+from routemoa.graph import GRAPHS
 from routemoa.methods import METHODS
 from routemoa.operator_pools import default_pool_name, is_server_process
 from routemoa.server import catalog
 from routemoa.server import openai_api as api
 from routemoa.server.disconnect import CancelOnDisconnect
-from routemoa.server.methods import load_method, method_names
 
 log = logging.getLogger(__name__)
 
@@ -74,19 +74,18 @@ def _models(names: list[str]) -> list[dict[str, Any]]:
 
 
 async def list_models(request: Request) -> Response:
-    """Every method exported in langgraph.json, with the pool it serves and that pool's models."""
-    names = await asyncio.to_thread(method_names)
-    return JSONResponse({"object": "list", "data": await asyncio.to_thread(_models, names)})
+    """Every method (methods.METHODS, the order of langgraph.json), with the pool it serves and that pool's models."""
+    return JSONResponse({"object": "list", "data": await asyncio.to_thread(_models, list(METHODS))})
 
 
 async def get_model(request: Request) -> Response:
     name = request.path_params["model"]
-    if name not in await asyncio.to_thread(method_names):
-        return _error(api.APIError(404, f"The model '{name}' does not exist", param="model", code="model_not_found"))
+    if name not in METHODS:
+        return _error(api.unknown_model(name))
     return JSONResponse((await asyncio.to_thread(_models, [name]))[0])
 
 
-def _route(raw: bytes, methods: list[str]) -> dict[str, Any]:
+def _route(raw: bytes) -> dict[str, Any]:
     """`POST /v1/route`: the routing plan of a chat request's messages (no model is called)."""
     from routemoa.route import route
 
@@ -97,8 +96,8 @@ def _route(raw: bytes, methods: list[str]) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise api.bad_request("the request body must be a JSON object", code="invalid_json")
     method = body.get("model") or "routemoa"
-    if method not in methods or method not in METHODS:
-        raise api.APIError(404, f"The model '{str(method)[:60]}' does not exist; available: {', '.join(methods)}", param="model", code="model_not_found")
+    if not isinstance(method, str) or method not in METHODS:
+        raise api.unknown_model(method)
     messages = api.parse_messages(body.get("messages"))
     context = api.parse_context(body, method)
     plan = route(messages, context, method=method)
@@ -110,7 +109,7 @@ async def route_query(request: Request) -> Response:
     """Which models a chat request would go to, their priors and the first layer's expected cost; no LLM call."""
     try:
         raw = await _read_body(request)
-        plan = await asyncio.to_thread(_route, raw, await asyncio.to_thread(method_names))
+        plan = await asyncio.to_thread(_route, raw)
     except Exception as exc:
         return _error(_failure(exc))
     return JSONResponse(plan)
@@ -172,7 +171,7 @@ async def _read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _parse(raw: bytes, methods: list[str]) -> api.ChatRequest:
+def _parse(raw: bytes) -> api.ChatRequest:
     """UTF-8 JSON -> a validated request (reads the operator's pools: run it in a thread)."""
     try:
         body = json.loads(raw.decode("utf-8") or "null")
@@ -182,7 +181,7 @@ def _parse(raw: bytes, methods: list[str]) -> api.ChatRequest:
         raise api.bad_request("the request body is not valid JSON: nested too deeply", code="invalid_json") from None
     except ValueError as exc:  # JSONDecodeError, or an integer literal too long to convert
         raise api.bad_request(f"the request body is not valid JSON: {str(exc)[:200]}", code="invalid_json") from None
-    return api.parse_request(body, methods)
+    return api.parse_request(body)
 
 
 async def _until_disconnect(request: Request) -> None:
@@ -244,9 +243,9 @@ async def chat_completions(request: Request) -> Response:
     """Answer a chat with the requested method; `stream: true` sends server-sent events."""
     try:
         raw = await _read_body(request)
-        # File reads and imports stay off the event loop (the dev server flags blocking calls).
-        req = await asyncio.to_thread(_parse, raw, await asyncio.to_thread(method_names))
-        graph = await asyncio.to_thread(load_method, req.method)
+        # File reads stay off the event loop (the dev server flags blocking calls).
+        req = await asyncio.to_thread(_parse, raw)
+        graph = GRAPHS[req.method]
         if not req.stream:
             output = await _unless_gone(request, graph.ainvoke({"messages": req.messages}, context=req.context))
             if output.get("error"):

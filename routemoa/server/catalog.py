@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from routemoa.methods import METHOD_DESCRIPTIONS
-from routemoa.pool import ModelSpec, Pool
+from routemoa.methods import METHODS
+from routemoa.spec import ModelSpec, Pool
 
 
 def per_token(dollars_per_million: float) -> str:
@@ -33,14 +33,14 @@ def pool_model(spec: ModelSpec) -> dict[str, Any]:
 
 
 def method_entry(name: str, pool_name: str, pool: Pool | None) -> dict[str, Any]:
-    """One method as a `/v1/models` object, with the pool it serves by default (None: it failed to load)."""
+    """One method of methods.METHODS as a `/v1/models` object, with the pool it serves by default (None: it failed to load)."""
     entry: dict[str, Any] = {
         "id": name,
         "object": "model",
         "created": 0,
         "owned_by": "routemoa",
         "name": name,
-        "description": METHOD_DESCRIPTIONS.get(name, f"RouteMoA graph '{name}'"),
+        "description": METHODS[name].description,
     }
     if pool is None:
         entry["pool"] = {"name": pool_name, "error": "this pool cannot be loaded on the server (the operator's log says why)"}

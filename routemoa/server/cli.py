@@ -28,7 +28,6 @@ from routemoa.limits import CAPS, check_caps
 from routemoa.methods import graph_entries
 from routemoa.operator_pools import POOL_ENV, POOLS_DIR_ENV, SERVER_ENV, check_operator_config, is_pool_name
 from routemoa.pool import EMBEDDED_POOL
-from routemoa.server.methods import shipped_config
 
 OFFLINE_ENV = {
     "LANGGRAPH_CLI_NO_ANALYTICS": "1",
@@ -39,11 +38,17 @@ OFFLINE_ENV = {
 
 INSTALLED_CONFIG = {
     "dependencies": ["."],
-    "graphs": graph_entries(),
+    "graphs": graph_entries(module_paths=True),
     "http": {"app": "routemoa.server.app:app"},
     "auth": {"path": "routemoa.server.run_policy:auth"},
 }
 """langgraph.json used when the package runs without its source checkout."""
+
+
+def shipped_config() -> Path | None:
+    """The langgraph.json of a source checkout (next to the package), if there is one."""
+    path = Path(__file__).resolve().parents[2] / "langgraph.json"
+    return path if path.is_file() else None
 
 JOBS_PER_CORE = 10
 """Default concurrent runs per CPU core: a run mostly waits on its providers, and one core keeps about

@@ -3,7 +3,7 @@
 `app.py` wires them to HTTP and to the graph; `parse_request` lists and loads the
 operator's pools (call it off the event loop), the rest are pure functions.
 
-A request names a RouteMoA method in `model` (a graph of langgraph.json) and may
+A request names a RouteMoA method in `model` (one of routemoa.methods.METHODS) and may
 carry RouteMoA knobs (fields of `routemoa.context.Context`) in an extra body
 field `routemoa`, e.g. `{"routemoa": {"max_layers": 1, "pool": "api"}}`.
 The standard `temperature`, `max_tokens` (or `max_completion_tokens`), `stop` and
@@ -47,6 +47,11 @@ class APIError(Exception):
 
     def body(self) -> dict[str, Any]:
         return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+
+
+def unknown_model(model: Any) -> APIError:
+    """The 404 for a `model` that names no method."""
+    return APIError(404, f"The model '{str(model)[:60]}' does not exist; available: {', '.join(METHODS)}", param="model", code="model_not_found")
 
 
 def bad_request(message: str, param: str | None = None, code: str | None = None) -> APIError:
@@ -217,7 +222,7 @@ def _check_pool(context: Context, asked: str | None) -> None:
         raise bad_request(f"aggregator '{context.aggregator[:60]}' is not in pool '{name}'", param=f"{KNOBS_FIELD}.aggregator")
 
 
-def parse_request(body: Any, methods: list[str]) -> ChatRequest:
+def parse_request(body: Any) -> ChatRequest:
     """Validate a chat-completions body; raises APIError (4xx) on the first problem."""
     if not isinstance(body, dict):
         raise bad_request("the request body must be a JSON object", code="invalid_json")
@@ -226,9 +231,9 @@ def parse_request(body: Any, methods: list[str]) -> ChatRequest:
         raise bad_request(f"{where}: invalid Unicode (a lone surrogate escape such as \\ud800)", param=where, code="invalid_unicode")
     model = body.get("model")
     if not isinstance(model, str) or not model:
-        raise bad_request("'model' is required: one of " + ", ".join(methods), param="model")
-    if model not in methods:
-        raise APIError(404, f"The model '{model}' does not exist; available: {', '.join(methods)}", param="model", code="model_not_found")
+        raise bad_request("'model' is required: one of " + ", ".join(METHODS), param="model")
+    if model not in METHODS:
+        raise unknown_model(model)
     check_parameters(body)
     n = body.get("n", 1)
     if n not in (None, 1):
@@ -240,7 +245,7 @@ def parse_request(body: Any, methods: list[str]) -> ChatRequest:
     if not isinstance(options, dict):
         raise bad_request("'stream_options' must be an object", param="stream_options")
     messages = parse_messages(body.get("messages"))
-    context = parse_context(body, model if model in METHODS else "routemoa")
+    context = parse_context(body, model)
     return ChatRequest(model, messages, context, stream, bool(options.get("include_usage")))
 
 

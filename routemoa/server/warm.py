@@ -132,7 +132,7 @@ def _clients_for_this_loop() -> None:
     from routemoa.pool import load_pool
     from routemoa.providers import chat_model
 
-    ctx = METHODS["routemoa"]()
+    ctx = METHODS["routemoa"].context()
     for spec in load_pool(default_pool_reference()).models:
         if spec.provider == "openai":
             chat_model(spec, settings_for(spec, ctx))

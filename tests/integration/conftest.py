@@ -62,14 +62,14 @@ class DevServer:
 def _write_config(folder: Path) -> Path:
     import json
 
-    from routemoa.methods import METHOD_DESCRIPTIONS
+    from routemoa.methods import METHODS
 
     config = folder / "langgraph.json"
     config.write_text(
         json.dumps(
             {
                 "dependencies": [str(REPO)],
-                "graphs": {"routemoa": {"path": f"{TESTS / 'fakes_serving.py'}:graph", "description": METHOD_DESCRIPTIONS["routemoa"]}},
+                "graphs": {"routemoa": {"path": f"{TESTS / 'fakes_serving.py'}:graph", "description": METHODS["routemoa"].description}},
                 "http": {"app": f"{REPO / 'routemoa' / 'server' / 'app.py'}:app"},
                 "auth": {"path": f"{REPO / 'routemoa' / 'server' / 'run_policy.py'}:auth"},
             }

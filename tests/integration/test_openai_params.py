@@ -14,7 +14,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from stub_openai import StubOpenAI  # noqa: E402
 
 from routemoa.operator_pools import POOL_ENV, POOLS_DIR_ENV  # noqa: E402
-from routemoa.server import methods  # noqa: E402
 from routemoa.server.app import app  # noqa: E402
 
 pytestmark = pytest.mark.integration
@@ -35,7 +34,6 @@ async def client(stub, tmp_path, monkeypatch, fixed_prior):
     stub.write_pool(folder / "stub.yaml", ["alpha", "beta"])
     monkeypatch.setenv(POOLS_DIR_ENV, str(folder))
     monkeypatch.setenv(POOL_ENV, "stub")
-    monkeypatch.delenv(methods.GRAPHS_ENV, raising=False)
     fixed_prior({"alpha": 0.9, "beta": 0.85})
     stub.requests.clear()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as c:

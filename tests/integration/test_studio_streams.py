@@ -8,7 +8,7 @@ import httpx
 import pytest
 from langgraph_sdk import get_client
 
-from routemoa.methods import METHOD_DESCRIPTIONS
+from routemoa.methods import METHODS
 
 pytestmark = pytest.mark.integration
 QUESTION = {"messages": [{"role": "user", "content": "What is 6*7?"}]}
@@ -23,7 +23,7 @@ def _assistant(url: str) -> dict:
 
 
 def test_assistant_has_the_method_description(dev_server):
-    assert _assistant(dev_server.url)["description"] == METHOD_DESCRIPTIONS["routemoa"]
+    assert _assistant(dev_server.url)["description"] == METHODS["routemoa"].description
 
 
 def test_state_schema_holds_only_graph_state(dev_server):

@@ -239,3 +239,30 @@ async def test_failed_layer_moves_on_to_other_models(fake_pool, fixed_prior, scr
     out = await run_query("q", Context(pool=pool, top_k=2, max_layers=2))
     assert layer_models(out, 2) == ["c"] and out["answer"] == "from c"
     assert out["trace"][0]["reason"].startswith("every model of this layer failed")
+
+
+def test_each_method_is_wired_from_its_record_and_exported_where_langgraph_json_says():
+    import routemoa.graph as graph_module
+    from routemoa.graph import GRAPHS
+    from routemoa.methods import METHODS, graph_entries
+
+    assert list(GRAPHS) == list(METHODS) == list(graph_entries())
+    for method in METHODS.values():
+        compiled = GRAPHS[method.name]
+        assert getattr(graph_module, method.export) is compiled and compiled.name == method.name
+        assert graph_entries()[method.name]["path"] == f"./routemoa/graph.py:{method.export}"
+        assert compiled.builder.context_schema is method.context
+        edges = {(e.source, e.target) for e in compiled.get_graph().edges}
+        chain = ("agent", *method.assessment)
+        assert set(zip(chain, chain[1:])) | {(chain[-1], "select"), (chain[-1], "aggregate")} <= edges
+    assert set(GRAPHS["smoa"].get_graph().nodes) & {"self_assess", "cross_assess", "rerank"} == set()
+    assert METHODS["smoa"].judged and not METHODS["routemoa"].judged
+
+
+def test_a_new_method_is_one_record(monkeypatch):
+    from routemoa.methods import METHODS, Method, MoAContext
+
+    monkeypatch.setitem(METHODS, "moa_self", Method(name="moa_self", description="MoA with self-assessment only.", context=MoAContext, assessment=("self_assess", "rerank")))
+    built = build_graph("moa_self")
+    assert built.name == "moa_self" and "cross_assess" not in built.get_graph().nodes
+    assert {("agent", "self_assess"), ("self_assess", "rerank"), ("rerank", "aggregate")} <= {(e.source, e.target) for e in built.get_graph().edges}

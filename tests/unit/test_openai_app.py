@@ -13,7 +13,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import fakes_serving  # noqa: E402  (registers provider kind `fake`)
 
 from routemoa.operator_pools import POOL_ENV, POOLS_DIR_ENV  # noqa: E402
-from routemoa.server import methods  # noqa: E402
 from routemoa.server.app import app  # noqa: E402
 
 Q = [{"role": "user", "content": "What is 6*7?"}]
@@ -28,7 +27,6 @@ def pools(tmp_path, monkeypatch) -> Path:
     fakes_serving.write_pool(folder / "down.yaml", 2, fail=True)
     monkeypatch.setenv(POOLS_DIR_ENV, str(folder))
     monkeypatch.setenv(POOL_ENV, "fake")
-    monkeypatch.delenv(methods.GRAPHS_ENV, raising=False)
     return folder
 
 
@@ -38,14 +36,17 @@ async def client(pools):
         yield c
 
 
-async def test_models_lists_the_graphs_of_langgraph_json(client, monkeypatch):
-    shipped = [m["id"] for m in (await client.get("/v1/models")).json()["data"]]
-    assert shipped == ["routemoa", "moa", "smoa", "single", "random_k"]
-    monkeypatch.setenv(methods.GRAPHS_ENV, json.dumps({"routemoa": "routemoa.graph:graph", "moa": {"path": "routemoa.graph:moa"}}))
+async def test_models_lists_the_graphs_of_langgraph_json_in_its_order(client):
     listed = (await client.get("/v1/models")).json()
-    assert listed["object"] == "list" and [m["id"] for m in listed["data"]] == ["routemoa", "moa"]
+    shipped = json.loads((Path(__file__).parents[2] / "langgraph.json").read_text())["graphs"]
+    assert listed["object"] == "list" and [m["id"] for m in listed["data"]] == list(shipped) == ["routemoa", "moa", "smoa", "single", "random_k"]
+    assert [m["description"] for m in listed["data"]] == [g["description"] for g in shipped.values()]
     assert (await client.get("/v1/models/moa")).json()["id"] == "moa"
-    assert (await client.get("/v1/models/nope")).status_code == 404
+    for unknown in ("nope", "graph", "routemoa.graph:moa"):
+        missing = await client.get(f"/v1/models/{unknown}")
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "model_not_found"
+    chat = await client.post("/v1/chat/completions", json={"model": "graph", "messages": Q})
+    assert chat.status_code == 404 and chat.json()["error"]["param"] == "model" and "routemoa, moa, smoa" in chat.json()["error"]["message"]
 
 
 async def test_completion_has_usage_from_the_bill_and_a_routing_summary(client):

@@ -79,7 +79,7 @@ async def test_answers_only_inside_marked_blocks_of_the_user_turn(fake_pool, fix
     fixed_prior({"a": 0.6, "b": 0.55, "evil": 0.5})
     for name in names:
         scripts[name].reply = scripted(name)
-    ctx = METHODS[method](pool=pool, top_k=3, max_layers=3, threshold=0.99)
+    ctx = METHODS[method].context(pool=pool, top_k=3, max_layers=3, threshold=0.99)
     out = await run_query([SystemMessage(content=CALLER), HumanMessage(content="q?")], ctx, graph=build_graph(method))
     assert out["answer"] == "final" and len(out["trace"]) == 3
     every_call = [turns for name in names for turns in scripts[name].turns]
@@ -95,7 +95,7 @@ async def test_caller_system_messages_reach_agents_and_aggregator_first(fake_poo
     fixed_prior({"a": 0.6, "b": 0.55})
     for name in names:
         scripts[name].reply = scripted(name)
-    ctx = METHODS["smoa"](pool=pool, max_layers=2)  # SMoA: each agent also gets a role prompt
+    ctx = METHODS["smoa"].context(pool=pool, max_layers=2)  # SMoA: each agent also gets a role prompt
     await run_query([SystemMessage(content=CALLER), HumanMessage(content="q?")], ctx, graph=build_graph("smoa"))
     calls = [turns for name in names for turns in scripts[name].turns if "As the judge" not in turns[-1][1]]
     for turns in calls:
@@ -127,7 +127,7 @@ async def test_scored_calls_ask_for_the_reply_schema(fake_pool, fixed_prior, scr
     fixed_prior({"a": 0.6, "b": 0.55})
     for name in names:
         scripts[name].reply = scripted(name)
-    await run_query("q?", METHODS["routemoa"](pool=pool, top_k=2, max_layers=3, threshold=0.99))
+    await run_query("q?", METHODS["routemoa"].context(pool=pool, top_k=2, max_layers=3, threshold=0.99))
     formats = [(turns[-1][1], options.get("response_format")) for turns, options in zip(scripts["a"].turns, scripts["a"].options)]
     layer1, layer2, layer3, aggregation = formats
     assert layer1[1]["json_schema"]["schema"]["required"] == ["answer", "self_score"]

@@ -17,7 +17,6 @@ from routemoa.cli import main  # noqa: E402
 from routemoa.operator_pools import POOL_ENV, POOLS_DIR_ENV  # noqa: E402
 from routemoa.route import route  # noqa: E402
 from routemoa.scorer import Prior  # noqa: E402
-from routemoa.server import methods  # noqa: E402
 from routemoa.server.app import app  # noqa: E402
 
 PRIORS = {"fake-0": 0.6, "fake-1": 0.9, "fake-2": 0.85}
@@ -64,7 +63,6 @@ async def client(pool, tmp_path, monkeypatch):
     (folder / "main.yaml").write_text(Path(pool).read_text())
     monkeypatch.setenv(POOLS_DIR_ENV, str(folder))
     monkeypatch.setenv(POOL_ENV, "main")
-    monkeypatch.delenv(methods.GRAPHS_ENV, raising=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as c:
         yield c
 
