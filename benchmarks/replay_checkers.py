@@ -18,7 +18,7 @@ from pathlib import Path
 from checker_agreement import load_old_checkers  # benchmarks/ is on sys.path when run as a script
 
 from routemoa.eval.checkers import choice_letter
-from routemoa.replay import load_replay
+from routemoa.eval.replay_data import load_replay
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,7 +36,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from scorer_common import EmbeddingCache, datasets  # noqa: E402
 
-from routemoa.replay import MODEL_DESCRIPTIONS  # noqa: E402
+from routemoa.eval.replay_pool import MODEL_DESCRIPTIONS  # noqa: E402
 from routemoa.scorer.data import label_matrix  # noqa: E402
 from routemoa.scorer.evaluate import evaluate  # noqa: E402
 from routemoa.scorer.metrics import hit_rates  # noqa: E402

@@ -31,8 +31,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from scorer_common import EmbeddingCache, datasets  # noqa: E402
 
+from routemoa.eval.replay_data import load_replay  # noqa: E402
 from routemoa.eval.replay_eval import evaluate_replay  # noqa: E402
-from routemoa.replay import load_replay, replay_pool  # noqa: E402
+from routemoa.eval.replay_pool import replay_pool  # noqa: E402
 from routemoa.scorer.cold_start import cold_start_scores  # noqa: E402
 from routemoa.scorer.data import Record  # noqa: E402
 from routemoa.scorer.serve import get_scorer  # noqa: E402

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from routemoa import prompts
-from routemoa.pool import ModelSpec
+from routemoa.spec import ModelSpec
 
 
 def aggregator_options(spec: ModelSpec, response_format: dict[str, Any] | None, stop: list[str]) -> dict[str, Any]:

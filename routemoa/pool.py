@@ -1,6 +1,6 @@
-"""The model pool: which models RouteMoA may call, what they cost, how to reach them.
+"""Pool files: loading and validation of the YAML that names the models RouteMoA may call.
 
-A pool is a YAML file::
+The result is a `routemoa.spec.Pool` of `ModelSpec`s (the types live there). A pool is a YAML file::
 
     scorer: checkpoints/routerdc7     # optional, relative to this file
     models:
@@ -38,22 +38,21 @@ import re
 import stat
 import urllib.parse
 import unicodedata
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from routemoa.errors import UserError
+from routemoa.providers import provider_kinds
 from routemoa.redact import one_line, show
+from routemoa.spec import STRUCTURED_OUTPUT_MODES, ModelSpec, Pool
 
 EMBEDDED_POOL = "embedded"
 """The pool name that means the pool shipped inside the package (local SmolLM2 roles)."""
 
 PROVIDERS_NEEDING_ENDPOINT = {"openai"}
-STRUCTURED_OUTPUT_MODES = ("json_schema", "json_object", "none")
-"""How a model is asked for JSON replies: a response_format JSON schema, JSON mode, or the prompt only."""
 
 MAX_POOL_BYTES = 1 << 20
 MAX_ERROR_CHARS = 300
@@ -77,67 +76,6 @@ class PoolError(UserError):
 
     def __init__(self, message: str) -> None:
         super().__init__(one_line(message, MAX_ERROR_CHARS))
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """One model of the pool."""
-
-    name: str
-    """Unique name, used in traces, bills and the scorer checkpoint."""
-    provider: str
-    """Provider kind: `openai` (any OpenAI-compatible endpoint), `local` (in-process SmolLM2), or a registered one."""
-    description: str
-    """What the model is good at; the zero-shot prior compares the query with it."""
-    input_price: float = 0.0
-    """Dollars per million input tokens."""
-    output_price: float = 0.0
-    """Dollars per million output tokens."""
-    latency_s: float = 1.0
-    """Expected seconds per call; breaks ranking ties and orders fallbacks."""
-    context_window: int = 8192
-    """Maximum tokens of prompt plus answer."""
-    model: str | None = None
-    """The provider's model id (for `openai`: the `model` field of the request)."""
-    base_url: str | None = None
-    """Endpoint base URL for `openai` providers (e.g. http://127.0.0.1:8000/v1); the only place the key goes."""
-    api_key_env: str | None = None
-    """Environment variable that holds the API key; read at call time, never stored."""
-    system_prompt: str | None = None
-    """Optional role prompt prepended to every call of this model."""
-    max_tokens: int | None = None
-    """Optional cap on answer tokens for this model (the run's max_tokens still applies)."""
-    structured_output: str = "json_schema"
-    """How scored replies are requested: json_schema (response_format schema), json_object (JSON mode) or none (prompt only)."""
-    options: dict[str, Any] = field(default_factory=dict, hash=False)
-    """Provider-specific extras (e.g. `path` of a replay CSV): scalars or lists of scalars."""
-
-    def call_cost(self, input_tokens: int, output_tokens: int) -> float:
-        """Dollars for one call with these token counts."""
-        return (input_tokens * self.input_price + output_tokens * self.output_price) / 1e6
-
-
-@dataclass(frozen=True)
-class Pool:
-    """A validated pool: its models in file order and an optional scorer checkpoint."""
-
-    models: tuple[ModelSpec, ...]
-    source: str
-    """Where the pool came from (a path, or `embedded`)."""
-    scorer: str | None = None
-    """Absolute path of a trained scorer checkpoint, or None for the zero-shot prior."""
-
-    @property
-    def names(self) -> list[str]:
-        """Model names in pool order."""
-        return [m.name for m in self.models]
-
-    def get(self, name: str) -> ModelSpec:
-        """The model called `name` (KeyError if absent)."""
-        for spec in self.models:
-            if spec.name == name:
-                return spec
-        raise KeyError(name)
 
 
 # ---------------------------------------------------------------------------------------------- loading
@@ -167,8 +105,6 @@ def parse_pool(data: Any, where: str, base_dir: str | os.PathLike | None = None)
 
     A relative `scorer` resolves against `base_dir` (the pool file's directory).
     """
-    from routemoa.providers import provider_kinds
-
     if not isinstance(data, dict):
         raise _error(where, "top level must be a mapping with a 'models' list")
     for key in data:

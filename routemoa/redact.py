@@ -20,7 +20,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from routemoa.pool import Pool
+    from routemoa.spec import Pool
 
 REDACTED = "[REDACTED]"
 """What a secret value is replaced with."""

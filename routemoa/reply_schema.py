@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from routemoa.pool import ModelSpec
+from routemoa.spec import ModelSpec
 
 SCHEMA_NAME = "scored_reply"
 

@@ -7,8 +7,8 @@ import random
 from typing import Mapping, Sequence
 
 from routemoa.context import Context
-from routemoa.pool import ModelSpec
 from routemoa.ranking import Pick, rank_models
+from routemoa.spec import ModelSpec
 
 
 def _seed(text: str) -> int:

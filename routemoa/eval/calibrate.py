@@ -24,8 +24,8 @@ from routemoa.eval.replay_eval import (
     routemoa_selection,
     score_selections,
 )
-from routemoa.pool import Pool
-from routemoa.replay import ReplayData, load_replay
+from routemoa.eval.replay_data import ReplayData, load_replay
+from routemoa.spec import Pool
 
 METRICS = ("any_correct", "first_pick_accuracy")
 """What "accuracy" means: some first-layer model right, or the top-ranked one right."""

@@ -7,13 +7,13 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from routemoa.context import Context
 from routemoa.errors import UserError
 from routemoa.eval.benchmark import BenchmarkItem
 from routemoa.eval.cache import ResultCache
 from routemoa.eval.checkers import PASS_MARK, Judge, grade_async
-from routemoa.context import Context
 from routemoa.methods import METHODS
-from routemoa.pool import Pool
+from routemoa.spec import Pool
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,10 @@ from typing import Mapping, Sequence
 from tqdm import tqdm
 
 from routemoa.errors import UserError
-from routemoa.pool import Pool
+from routemoa.eval.replay_data import ReplayData, ReplayRecord, load_replay
+from routemoa.eval.replay_pool import replay_pool
 from routemoa.ranking import rank_models
-from routemoa.replay import ReplayData, ReplayRecord, load_replay, replay_pool
+from routemoa.spec import Pool
 
 TOP_KS = (1, 2, 3, 4, 5)
 TOLERANCES = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)

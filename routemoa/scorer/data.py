@@ -9,8 +9,6 @@ One query per line::
 
 from __future__ import annotations
 
-import ast
-import csv
 import json
 import math
 import random
@@ -22,6 +20,7 @@ import numpy as np
 
 from routemoa.errors import UserError
 from routemoa.jsonl import read_lines
+from routemoa.routerbench import read_routerbench
 
 MIXED_PROTOCOLS = ("mixed-train", "mixed-test")
 MIXED_TRAIN_CAP = 1000
@@ -124,50 +123,20 @@ def import_routerdc(path: str | Path) -> list[Record]:
     return records
 
 
-def _prompt_text(cell: str) -> str:
-    """RouterBench prompts are Python-list literals of strings; join them."""
-    try:
-        value = ast.literal_eval(cell)
-    except (ValueError, SyntaxError):
-        return cell
-    if isinstance(value, (list, tuple)):
-        return "\n".join(str(v) for v in value)
-    return str(value)
-
-
 def import_routerbench(path: str | Path) -> list[Record]:
-    """A RouterBench CSV: model columns hold correctness, `<model>|total_cost` the cost; empty = no result."""
-    path = Path(path)
-    csv.field_size_limit(1 << 30)
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-            columns = rows[0].keys() if rows else []
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    models = [c for c in columns if c and f"{c}|total_cost" in columns]
-    if not models or "prompt" not in columns:
-        raise UserError(f"{path}: not a RouterBench CSV (needs 'prompt' and '<model>|total_cost' columns)")
+    """A RouterBench CSV (read by routemoa.routerbench): correctness becomes the scores, `<model>|total_cost` the costs.
+
+    A model with an empty correctness cell has no result for that query; a query with no result is skipped.
+    """
     fallback_task = task_from_filename(path)
     records = []
-    for number, row in enumerate(rows, start=2):
-        where = f"{path}:{number}"
-        scores, costs = {}, {}
-        for model in models:
-            cell = (row.get(model) or "").strip()
-            if not cell:
-                continue
-            try:
-                scores[model] = float(cell)
-                cost = (row.get(f"{model}|total_cost") or "").strip()
-                if cost:
-                    costs[model] = float(cost)
-            except ValueError:
-                raise UserError(f"{where}: column '{model}': not a number: {cell[:40]!r}") from None
+    for row in read_routerbench(path).rows:
+        scores = {model: value for model, value in row.correct.items() if value is not None}
         if not scores:
             continue
-        obj = {"query": _prompt_text(row["prompt"]), "scores": scores, "task": row.get("eval_name") or fallback_task}
-        records.append(parse_record({**obj, "costs": costs}, where))
+        costs = {model: row.cost[model] for model in scores if row.cost[model] is not None}
+        obj = {"query": row.prompt, "scores": scores, "task": row.eval_name or fallback_task, "costs": costs}
+        records.append(parse_record(obj, f"{path}: sample_id {row.sample_id!r}"))
     return records
 
 

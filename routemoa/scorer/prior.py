@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from routemoa.pool import Pool
 from routemoa.scorer.cold_start import cold_start_scores
 from routemoa.scorer.encoder import embed
 from routemoa.scorer.zero_shot import description_prior
+from routemoa.spec import Pool
 
 log = logging.getLogger(__name__)
 _WARNED: set[tuple[str, tuple[str, ...]]] = set()

@@ -125,7 +125,7 @@ def _warm_logged() -> None:
 
 def _clients_for_this_loop() -> None:
     """The default pool's OpenAI-compatible clients with the default settings (agents and aggregator),
-    made in the server's event loop: clients belong to the loop that serves the requests (providers.py)."""
+    made in the server's event loop: clients belong to the loop that serves the requests (routemoa.providers.openai)."""
     from routemoa.calls import settings_for
     from routemoa.methods import METHODS
     from routemoa.operator_pools import default_pool_reference

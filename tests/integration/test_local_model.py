@@ -13,7 +13,7 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from routemoa.local_engine import LocalEngine, Request
-from routemoa.local_model import LocalChatModel
+from routemoa.providers.local import LocalChatModel
 
 pytestmark = pytest.mark.integration
 

@@ -12,9 +12,9 @@ from routemoa.context import Context
 from routemoa.decision import decide
 from routemoa.fusion import LayerScores, fuse
 from routemoa.garbage import garbage_reason, junk_share, screen
-from routemoa.pool import ModelSpec
 from routemoa.reply_schema import reply_schema, scored_response_format
 from routemoa.runner import run_query
+from routemoa.spec import ModelSpec
 from tests.fakes import is_aggregation
 
 

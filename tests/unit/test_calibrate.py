@@ -9,7 +9,7 @@ from routemoa.cli import main
 from routemoa.errors import UserError
 from routemoa.eval import calibrate as calibration
 from routemoa.eval.replay_eval import routemoa_selection
-from routemoa.replay import replay_pool
+from routemoa.eval.replay_pool import replay_pool
 from tests.unit.test_replay import write_csv
 
 # tests/unit/test_replay.py's data: q1 both right ($1 cheap / $10 big), q2 only big right ($1 / $10),

@@ -12,8 +12,8 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from routemoa.billing import build_bill
 from routemoa.calls import call_model
-from routemoa.pool import ModelSpec
 from routemoa.providers import CallSettings, register_provider
+from routemoa.spec import ModelSpec
 
 WORK_S = 0.3
 

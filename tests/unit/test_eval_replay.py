@@ -9,8 +9,9 @@ import pytest
 from routemoa.errors import UserError
 from routemoa.eval import replay_eval
 from routemoa.eval.cli import register
+from routemoa.eval.replay_data import load_replay
 from routemoa.eval.replay_eval import Point, evaluate_replay, pareto, routemoa_selection
-from routemoa.replay import load_replay, replay_pool
+from routemoa.eval.replay_pool import replay_pool
 from tests.unit.test_replay import write_csv
 
 # Tiny data (tests/unit/test_replay.py): q1 both right (costs 1 / 10), q2 only big right (1 / 10),

@@ -3,8 +3,8 @@ import pytest
 from routemoa.context import Context
 from routemoa.decision import decide
 from routemoa.fusion import LayerScores, fuse
-from routemoa.pool import ModelSpec
 from routemoa.ranking import rank_models
+from routemoa.spec import ModelSpec
 
 
 def spec(name, out_price=1.0, in_price=1.0, latency=1.0):

@@ -14,7 +14,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routemoa.pool import MAX_ERROR_CHARS, MAX_POOL_BYTES, Pool, PoolError, load_pool
+from routemoa.pool import MAX_ERROR_CHARS, MAX_POOL_BYTES, PoolError, load_pool
+from routemoa.spec import Pool
 
 VALID_MODEL = {
     "name": "m1", "provider": "openai", "base_url": "http://127.0.0.1:9/v1", "model": "x", "description": "d",

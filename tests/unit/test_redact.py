@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from routemoa.pool import ModelSpec, Pool
 from routemoa.redact import REDACTED, one_line, scrub, scrub_data, secret_values, show
+from routemoa.spec import ModelSpec, Pool
 
 
 def _pool(*envs):

@@ -6,9 +6,11 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from routemoa.errors import UserError
+from routemoa.eval.replay_data import ReplayError, load_replay
+from routemoa.eval.replay_pool import replay_pool
+from routemoa.eval.replay_prices import estimate_prices, estimate_tokens
 from routemoa.pool import parse_pool
 from routemoa.providers import CallSettings, chat_model
-from routemoa.replay import ReplayError, estimate_prices, estimate_tokens, load_replay, replay_pool
 
 MODELS = ["cheap", "big"]
 ROWS = [

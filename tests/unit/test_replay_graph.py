@@ -3,7 +3,7 @@
 import yaml
 
 from routemoa.context import Context
-from routemoa.replay import replay_pool
+from routemoa.eval.replay_pool import replay_pool
 from routemoa.runner import run_query
 from tests.unit.test_replay import write_csv
 

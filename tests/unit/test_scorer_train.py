@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from routemoa.errors import UserError
-from routemoa.pool import ModelSpec, Pool
 from routemoa.scorer.checkpoint import META_FILE, load_checkpoint
 from routemoa.scorer.cli import register
 from routemoa.scorer.data import Record, label_matrix, write_jsonl
@@ -18,6 +17,7 @@ from routemoa.scorer.metrics import hit_rates
 from routemoa.scorer.prior import pool_prior
 from routemoa.scorer.serve import Scorer
 from routemoa.scorer.train import TrainConfig, train_scorer
+from routemoa.spec import ModelSpec, Pool
 
 MODELS = ["mathy", "coder", "chatty"]
 NOUNS = ["apples", "trains", "coins", "books", "birds", "chairs", "stones", "cards"]

@@ -14,8 +14,8 @@ from langchain_core.messages import HumanMessage
 from routemoa import prompts
 from routemoa.calls import call_model
 from routemoa.parsing import find_object
-from routemoa.pool import ModelSpec
 from routemoa.providers import CallSettings
+from routemoa.spec import ModelSpec
 
 Judge = Callable[[dict, str], Awaitable[float]]
 

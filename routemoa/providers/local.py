@@ -1,4 +1,4 @@
-"""The in-process local chat model: SmolLM2-135M-Instruct on llama.cpp, as a LangChain chat model.
+"""Provider `local`: SmolLM2-135M-Instruct on llama.cpp in this process, as a LangChain chat model.
 
 Calls go to the process's `routemoa.local_engine.engine()` (a few llama.cpp
 slots, so a layer's calls decode concurrently). Per call, `temperature`,
@@ -25,8 +25,10 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from routemoa.local_engine import MODEL_NAME, LocalModelUnavailable, Outcome, Request, canonical_response_format, engine
+from routemoa.providers.registry import CallSettings
+from routemoa.spec import ModelSpec
 
-__all__ = ["LocalChatModel", "LocalModelUnavailable"]
+__all__ = ["LocalChatModel", "LocalModelUnavailable", "local_model"]
 
 _ROLES = {"human": "user", "ai": "assistant", "system": "system"}
 _CALL_OPTIONS = {"temperature", "max_tokens", "response_format"}
@@ -149,3 +151,8 @@ class LocalChatModel(BaseChatModel):
             yield self._last_chunk(future.result())
         finally:
             cancel.set()
+
+
+def local_model(spec: ModelSpec, settings: CallSettings) -> BaseChatModel:
+    """Provider `local`: one llama.cpp engine in this process, shared by every local pool member."""
+    return LocalChatModel(temperature=settings.temperature, max_tokens=settings.max_tokens)
