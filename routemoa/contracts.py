@@ -1,10 +1,9 @@
 """The shapes of what leaves a run: a record's role, a layer's decision, a pick, a trace entry, the bill.
 
 Studio, the CLI report, the OpenAI-compatible app and eval all read these; the nodes
-write them. Plain typing only (no RouteMoA imports), so any module may use them.
+write them. Plain typing only (no RouteMoA imports), so any module may use them. No postponed annotations
+here: TypedDict reads NotRequired[...] only from evaluated annotations.
 """
-
-from __future__ import annotations
 
 from typing import Literal
 
