@@ -31,8 +31,9 @@ async def _ask(args: argparse.Namespace) -> dict:
     from routemoa.pool import load_pool
     from routemoa.runner import as_messages, run_query
 
-    load_pool(args.pool)  # validate before anything loads or runs
-    knobs = {k: v for k, v in {"pool": args.pool or "embedded", "max_layers": args.max_layers, "top_k": args.top_k,
+    pool = _pool(args)
+    load_pool(pool)  # validate before anything loads or runs
+    knobs = {k: v for k, v in {"pool": pool, "max_layers": args.max_layers, "top_k": args.top_k,
              "threshold": args.threshold, "aggregator": args.aggregator, "max_usd": args.max_usd}.items() if v is not None}
     context = Context.from_mapping("routemoa", knobs)
     on_event = None if args.quiet else (lambda event: print(format_event(event), file=sys.stderr, flush=True))
@@ -58,6 +59,14 @@ async def _ask(args: argparse.Namespace) -> dict:
                 f"continue it with `routemoa ask --thread {args.thread} --resume`, or use another thread"
             )
         return await _run_on_thread(graph, {"messages": as_messages(args.question)}, config, context, on_event)
+
+
+def _pool(args: argparse.Namespace) -> str:
+    """The pool of a CLI run: --pool, else the default pool ($ROUTEMOA_POOL: a file, a NAME of
+    $ROUTEMOA_POOLS, or `embedded`; unset: the embedded local pool)."""
+    from routemoa.operator_pools import default_pool_reference
+
+    return args.pool or default_pool_reference()
 
 
 def _check_same_pool(thread: str, values: dict, context: Context) -> None:
@@ -108,7 +117,7 @@ def cmd_route(args: argparse.Namespace) -> int:
     """Print where the question would go (prior per model, first layer, expected cost) without calling a model."""
     from routemoa.route import format_route, route
 
-    knobs = {k: v for k, v in {"pool": args.pool, "top_k": args.top_k, "tolerance": args.tolerance, "cost_weight": args.cost_weight}.items() if v is not None}
+    knobs = {k: v for k, v in {"pool": _pool(args), "top_k": args.top_k, "tolerance": args.tolerance, "cost_weight": args.cost_weight}.items() if v is not None}
     plan = route(args.question, knobs, method=args.method)
     print(json.dumps(plan, indent=2, ensure_ascii=False) if args.json else format_route(plan), end="\n" if args.json else "")
     return 0
@@ -119,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     ask = commands.add_parser("ask", help="answer a question with RouteMoA")
     ask.add_argument("question", nargs="?", help="the question (omitted with --resume)")
-    ask.add_argument("--pool", help="pool YAML file (default: the embedded local pool)")
+    ask.add_argument("--pool", help="pool YAML file (default: $ROUTEMOA_POOL, else the embedded local pool)")
     ask.add_argument("--max-layers", type=int)
     ask.add_argument("--top-k", type=int)
     ask.add_argument("--threshold", type=float)
@@ -132,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.set_defaults(handler=cmd_ask)
     plan = commands.add_parser("route", help="show which models a question would go to (prior, first layer, expected cost); no LLM call")
     plan.add_argument("question")
-    plan.add_argument("--pool", help="pool YAML file (default: the embedded local pool)")
+    plan.add_argument("--pool", help="pool YAML file (default: $ROUTEMOA_POOL, else the embedded local pool)")
     plan.add_argument("--method", default="routemoa", help="routemoa (default), moa, smoa, single or random_k")
     plan.add_argument("--top-k", type=int)
     plan.add_argument("--tolerance", type=float)

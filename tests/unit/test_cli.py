@@ -7,6 +7,7 @@ import json
 import pytest
 
 from routemoa.cli import main
+from routemoa.operator_pools import POOL_ENV, POOLS_DIR_ENV
 
 
 @pytest.fixture
@@ -37,6 +38,23 @@ def test_ask_thread_continues_a_conversation(pool, scripts, tmp_path, monkeypatc
     assert main(["ask", "my name is Ada", "--pool", pool, "--thread", "t", "--quiet"]) == 0
     assert main(["ask", "what is my name?", "--pool", pool, "--thread", "t", "--quiet"]) == 0
     assert "my name is Ada" in scripts["b"].calls[-1]
+
+
+def test_without_pool_ask_and_route_use_the_default_pool_of_the_environment(pool, tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "pools"
+    folder.mkdir()
+    (folder / "mine.yaml").write_text(open(pool).read())
+    for default, pools in ((pool, None), ("mine", str(folder))):  # a file, then a NAME of $ROUTEMOA_POOLS
+        monkeypatch.setenv(POOL_ENV, default)
+        if pools:
+            monkeypatch.setenv(POOLS_DIR_ENV, pools)
+        assert main(["ask", "3+4?", "--json", "--quiet", "--max-layers", "1"]) == 0
+        assert [m["name"] for m in json.loads(capsys.readouterr().out)["trace"][0]["models"]] == ["a", "b"]
+        assert main(["route", "3+4?", "--json"]) == 0
+        assert [p["model"] for p in json.loads(capsys.readouterr().out)["prior"]] == ["a", "b"]
+    monkeypatch.setenv(POOL_ENV, str(tmp_path / "gone.yaml"))
+    assert main(["ask", "3+4?", "--quiet"]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'gone.yaml'}: cannot read pool file")
 
 
 @pytest.mark.parametrize(
