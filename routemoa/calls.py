@@ -14,8 +14,10 @@ import asyncio
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
 
 from langchain_core.messages import BaseMessage
+from langchain_core.runnables import RunnableConfig
 
 from routemoa.context import Context
 from routemoa.contracts import Role
@@ -119,12 +121,12 @@ def _format_rejected(exc: BaseException) -> bool:
 
 
 async def call_model(
-    spec: ModelSpec, messages: list[BaseMessage], settings: CallSettings, *, stream_tokens: bool = False, **options
+    spec: ModelSpec, messages: Sequence[BaseMessage], settings: CallSettings, *, stream_tokens: bool = False, **options: Any
 ) -> CallResult:
     """Call `spec` (retrying a transient failure); a provider error or timeout becomes `CallResult.error`.
     `options` (e.g. `stop`, `response_format`) go to the provider with the call."""
     start = time.perf_counter()
-    config = None if stream_tokens else {"tags": NO_STREAM_TAGS}
+    config: RunnableConfig | None = None if stream_tokens else {"tags": NO_STREAM_TAGS}
     secrets = secret_values(Pool(models=(spec,), source=spec.name))
     deadline, attempts = start + settings.timeout_s, 0
     if "response_format" in options and _endpoint(spec) in FORMAT_REJECTED:
@@ -157,7 +159,7 @@ async def call_model(
     queue_s = min(max(float((reply.response_metadata or {}).get("queue_s") or 0.0), 0.0), time.perf_counter() - start)
     seconds = time.perf_counter() - start - queue_s
     text = scrub(str(reply.text), secrets)
-    usage = reply.usage_metadata or {}
+    usage: Mapping[str, Any] = reply.usage_metadata or {}
     prompt_chars = "".join(m.text for m in messages)
     input_tokens = int(usage.get("input_tokens") or _estimate_tokens(prompt_chars))
     output_tokens = int(usage.get("output_tokens") or _estimate_tokens(text))

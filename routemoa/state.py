@@ -59,11 +59,9 @@ class InputState(TypedDict):
     """Chat history; the last human message is the query RouteMoA answers."""
 
 
-class OutputState(TypedDict, total=False):
-    """What a caller gets back."""
+class OutputState(InputState, total=False):
+    """What a caller gets back: `messages`, the history with the final answer appended as an AIMessage, and:"""
 
-    messages: Annotated[list[AnyMessage], add_messages]
-    """The history with the final answer appended as an AIMessage."""
     answer: str
     """The final answer text ('' when every model failed; see `error`)."""
     bill: Bill | None
@@ -87,7 +85,7 @@ class OutputState(TypedDict, total=False):
     """Peer consensus of the previous layer's models: the median of the other models' scores of each answer."""
 
 
-class State(InputState, OutputState, total=False):
+class State(OutputState, total=False):
     """Everything the nodes share during a run."""
 
     method: str

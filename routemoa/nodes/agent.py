@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from langgraph.runtime import Runtime
 
 from routemoa.calls import call_model, settings_for
@@ -14,15 +16,16 @@ from routemoa.reply_schema import scored_response_format
 from routemoa.state import AgentTask
 
 
-async def agent(task: dict, runtime: Runtime[Context]) -> dict:
-    """Call one model (`task` is an AgentTask); a failure, a timeout or a garbage reply becomes an error record.
-    (`task` is annotated `dict`: LangGraph would read an AgentTask annotation as this node's input schema.)"""
+async def agent(payload: dict, runtime: Runtime[Context]) -> dict:
+    """Call one model; a failure, a timeout or a garbage reply becomes an error record. `payload` is the
+    Send's AgentTask, annotated `dict`: LangGraph would read an AgentTask annotation as this node's input schema."""
+    task = cast(AgentTask, payload)
     ctx = await run_context(runtime, task["method"])
     spec = load_pool(ctx.pool).get(task["model"])
     peers = len(task["previous_answers"])
     settings = settings_for(spec, ctx)
     response_format = None if task["plain"] else scored_response_format(spec, peers)
-    options = {"response_format": response_format} if response_format else {}
+    options: dict[str, Any] = {"response_format": response_format} if response_format else {}
     result = await call_model(spec, agent_messages(task, task["system_prompt"]), settings, **options)
     parsed = parse_reply(result.text, expected_peers=peers)
     answer = parsed.answer  # a plain-mode reply in JSON anyway still yields its answer
