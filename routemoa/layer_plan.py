@@ -11,6 +11,7 @@ from routemoa.candidates import agent_messages
 from routemoa.context import Context
 from routemoa.contracts import ShownAnswer
 from routemoa.conversation import history_before_query
+from routemoa.methods import METHODS
 from routemoa.spec import Pool
 from routemoa.state import AgentTask
 
@@ -50,7 +51,7 @@ def layer_expected_usd(tasks: list[AgentTask], pool: Pool, ctx: Context) -> floa
         spec = pool.get(task["model"])
         prompt = messages_chars(agent_messages(task, task["system_prompt"]))
         total += expected_call_usd(spec, prompt, settings_for(spec, ctx).max_tokens)
-    if tasks and tasks[0]["method"] == "smoa" and len(tasks) > ctx.judge_keep:
+    if tasks and METHODS[tasks[0]["method"]].judged and len(tasks) > ctx.judge_keep:
         judges = [pool.get(ctx.aggregator)] if ctx.aggregator else [pool.get(t["model"]) for t in tasks]
         max_tokens = max(settings_for(spec, ctx).max_tokens for spec in judges)
         prompt = len(prompts.JUDGE) + len(tasks[0]["question"]) + len(tasks) * max_tokens * CHARS_PER_TOKEN
