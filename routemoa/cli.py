@@ -109,7 +109,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     else:
         print(out.get("answer") or f"error: {out.get('error')}")
         print()
-        print(format_run_table(out.get("trace") or [], out.get("bill") or {}))
+        print(format_run_table(out.get("trace") or [], out.get("bill")))
     return 0 if not out.get("error") else 1
 
 

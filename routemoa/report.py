@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping, Sequence
+
+from routemoa.contracts import Bill, TraceEntry
 
 
 def _num(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def format_event(event: dict[str, Any]) -> str:
-    """One progress line for a layer_start / layer_done stream event."""
+def format_event(event: Mapping[str, Any]) -> str:
+    """One progress line for a layer_start / layer_done stream event (contracts.LayerStart / LayerDone);
+    any other event as it is."""
     if event.get("event") == "layer_start":
         names = ", ".join(m["name"] for m in event["models"]) or "none"
         return f"layer {event['layer']}: calling {names}"
@@ -20,7 +23,7 @@ def format_event(event: dict[str, Any]) -> str:
     return str(event)
 
 
-def format_run_table(trace: list[dict[str, Any]], bill: dict[str, Any]) -> str:
+def format_run_table(trace: Sequence[TraceEntry], bill: Bill | None) -> str:
     """Layer, model, prior/self/cross/fused scores, then each model's tokens, dollars, seconds."""
     header = f"{'layer':>5}  {'model':<24} {'prior':>6} {'self':>6} {'cross':>6} {'fused':>6}  status"
     lines = [header, "-" * len(header)]
@@ -37,7 +40,7 @@ def format_run_table(trace: list[dict[str, Any]], bill: dict[str, Any]) -> str:
         lines.append(f"{'':>5}  aggregate: {agg.get('model') or '-'} {agg.get('reason', '')}".rstrip())
     lines.append("")
     lines.append(f"{'model':<24} {'calls':>5} {'in tok':>7} {'out tok':>7} {'dollars':>10} {'seconds':>8}")
-    for name, row in (bill.get("models") or {}).items():
+    for name, row in (bill["models"] if bill else {}).items():
         lines.append(
             f"{name[:24]:<24} {row['calls']:>5} {row['input_tokens']:>7} {row['output_tokens']:>7} "
             f"{row['usd']:>10.6f} {row['seconds']:>8.2f}"

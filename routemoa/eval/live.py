@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from routemoa.context import Context
+from routemoa.contracts import Bill
 from routemoa.errors import UserError
 from routemoa.eval.benchmark import BenchmarkItem
 from routemoa.eval.cache import ResultCache
@@ -70,16 +71,16 @@ async def run_live(
         async def answer() -> dict[str, Any]:
             context = Context.from_mapping(run.method, {"pool": pool_path, **(knobs or {}), **run.knobs})
             out = await run_query(item.question, context, graph=graphs[run.method])
-            bill = out.get("bill") or {}
+            bill: Bill | None = out.get("bill")
             text = out.get("answer") or ""
             score = await grade_async(item.as_dict(), text, judge) if text else 0.0
             return {
                 "correct": score >= PASS_MARK,
                 "score": score,
                 "task": item.group,
-                "usd": bill.get("total_usd", 0.0),
-                "seconds": bill.get("wall_s", 0.0),
-                "calls": bill.get("calls", 0),
+                "usd": bill["total_usd"] if bill else 0.0,
+                "seconds": bill["wall_s"] if bill else 0.0,
+                "calls": bill["calls"] if bill else 0,
                 "answer": text,
                 "error": out.get("error"),
             }

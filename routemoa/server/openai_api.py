@@ -22,11 +22,13 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from typing_extensions import TypedDict
 
 from routemoa.context import Context, KnobError
+from routemoa.contracts import Bill, RunDecision, TraceEntry
 from routemoa.limits import CapExceeded, check_cap
 from routemoa.methods import METHODS
 
@@ -249,25 +251,37 @@ def parse_request(body: Any) -> ChatRequest:
     return ChatRequest(model, messages, context, stream, bool(options.get("include_usage")))
 
 
-def usage(bill: dict[str, Any]) -> dict[str, int]:
+def usage(bill: Bill | None) -> dict[str, int]:
     """OpenAI usage from the bill: every call's tokens, agents and aggregator together."""
-    prompt, completion = int(bill.get("input_tokens") or 0), int(bill.get("output_tokens") or 0)
+    prompt, completion = (bill["input_tokens"], bill["output_tokens"]) if bill else (0, 0)
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
-def summary(output: dict[str, Any]) -> dict[str, Any]:
-    """The routing summary: models per layer, why it stopped, who aggregated, dollars and seconds."""
-    trace = output.get("trace") or []
-    bill = output.get("bill") or {}
-    last = trace[-1] if trace else {}
-    return {
-        "layers": [[m["name"] for m in entry.get("models", [])] for entry in trace],
-        "decision": last.get("decision"),
-        "aggregator": (last.get("aggregation") or {}).get("model"),
-        "calls": bill.get("calls", 0),
-        "total_usd": bill.get("total_usd", 0.0),
-        "wall_s": bill.get("wall_s", 0.0),
-    }
+class RunSummary(TypedDict):
+    """The extra `routemoa` field of a completion: models per layer, why it stopped, who aggregated, cost."""
+
+    layers: list[list[str]]
+    decision: RunDecision | None
+    aggregator: str | None
+    calls: int
+    total_usd: float
+    wall_s: float
+
+
+def summary(output: Mapping[str, Any]) -> RunSummary:
+    """The routing summary of a run's output state (trace and bill as in routemoa/contracts.py)."""
+    trace: list[TraceEntry] = output.get("trace") or []
+    bill: Bill | None = output.get("bill")
+    last = trace[-1] if trace else None
+    aggregation = last.get("aggregation") if last else None
+    return RunSummary(
+        layers=[[m["name"] for m in entry["models"]] for entry in trace],
+        decision=last["decision"] if last else None,
+        aggregator=aggregation["model"] if aggregation else None,
+        calls=bill["calls"] if bill else 0,
+        total_usd=bill["total_usd"] if bill else 0.0,
+        wall_s=bill["wall_s"] if bill else 0.0,
+    )
 
 
 def new_id() -> str:
@@ -282,7 +296,7 @@ def completion(method: str, output: dict[str, Any], completion_id: str | None = 
         "created": int(time.time()),
         "model": method,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": output.get("answer") or ""}, "finish_reason": "stop", "logprobs": None}],
-        "usage": usage(output.get("bill") or {}),
+        "usage": usage(output.get("bill")),
         KNOBS_FIELD: summary(output),
     }
 
