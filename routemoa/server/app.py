@@ -142,7 +142,7 @@ async def _stream_body(req: api.ChatRequest, first: Token | Finished, rest: Asyn
             summary = {api.KNOBS_FIELD: api.summary(item.output)}
             yield _sse(api.chunk(completion_id, req.method, {}, "stop", **summary))
             if req.include_usage:
-                yield _sse(api.chunk(completion_id, req.method, None, usage=api.usage(item.output.get("bill") or {}), **summary))
+                yield _sse(api.chunk(completion_id, req.method, None, usage=api.usage(item.output.get("bill")), **summary))
     except Exception as exc:  # mid-stream: the status line is gone, send an error event
         yield _sse(_failure(exc).body())
     yield "data: [DONE]\n\n"
