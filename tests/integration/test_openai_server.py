@@ -23,7 +23,12 @@ def client(dev_server) -> openai.OpenAI:
 
 
 def test_models_lists_the_methods(client):
-    assert "routemoa" in [m.id for m in client.models.list()]
+    from routemoa.methods import METHODS
+
+    # every method, in METHODS order, although this server's langgraph.json exports only `routemoa`
+    assert [m.id for m in client.models.list()] == list(METHODS)
+    reply = client.chat.completions.create(model="moa", messages=[{"role": "user", "content": "What is 6*7?"}], extra_body={"routemoa": {"max_layers": 1}})
+    assert reply.model == "moa" and reply.model_extra["routemoa"]["layers"] == [["fake-0", "fake-1"]]
 
 
 def test_chat_completion_with_knobs(client):
