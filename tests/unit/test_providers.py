@@ -1,0 +1,37 @@
+"""The provider registry: built-in kinds are imported on first use, so loading a pool imports no SDK or evaluation code."""
+
+import json
+import subprocess
+import sys
+
+from routemoa.providers import CallSettings, chat_model, provider_kinds, registry
+from routemoa.spec import ModelSpec
+
+CHECK = """
+import json, sys
+from routemoa.pool import load_pool
+pool = load_pool(sys.argv[1])
+heavy = ("routemoa.eval", "routemoa.providers.openai", "routemoa.providers.local", "langchain_openai", "llama_cpp")
+print(json.dumps({"models": pool.names, "imported": sorted(m for m in sys.modules if m.startswith(heavy))}))
+"""
+
+
+def test_a_pool_naming_every_built_in_kind_loads_without_importing_them(tmp_path):
+    pool = tmp_path / "pool.yaml"
+    pool.write_text(
+        "models:\n"
+        "  - {name: recorded, provider: replay, description: recorded answers, options: {path: data.csv}}\n"
+        "  - {name: remote, provider: openai, description: an endpoint, base_url: 'http://127.0.0.1:9/v1', model: m}\n"
+        "  - {name: here, provider: local, description: SmolLM2}\n"
+    )
+    out = subprocess.run([sys.executable, "-c", CHECK, str(pool)], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == {"models": ["recorded", "remote", "here"], "imported": []}
+    assert {"openai", "local", "replay"} <= set(provider_kinds())
+
+
+def test_a_module_path_factory_is_imported_on_first_use(monkeypatch):
+    monkeypatch.setitem(registry._FACTORIES, "lazy-endpoint", "routemoa.providers.openai:openai_model")
+    spec = ModelSpec(name="m", provider="lazy-endpoint", description="d", model="stub-model", base_url="http://127.0.0.1:9/v1")
+    model = chat_model(spec, CallSettings(temperature=0.0, max_tokens=8, timeout_s=1.0))
+    assert type(model).__name__ == "ChatOpenAI" and model.model_name == "stub-model"
+    assert callable(registry._FACTORIES["lazy-endpoint"])  # resolved once, kept
