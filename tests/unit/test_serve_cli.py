@@ -77,3 +77,26 @@ def test_serve_runs_several_jobs_at_once_by_default_and_takes_the_flag(tmp_path)
     assert jobs("--n-jobs-per-worker", "3") == "3"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["serve", "--n-jobs-per-worker", "0"])
+
+
+def test_the_config_of_an_installed_package_exports_every_method_by_module():
+    import importlib
+    import json
+    from pathlib import Path
+
+    from routemoa.graph import GRAPHS
+    from routemoa.server.cli import INSTALLED_CONFIG, shipped_config
+
+    assert shipped_config() == Path(__file__).resolve().parents[2] / "langgraph.json"
+    shipped = json.loads(shipped_config().read_text())
+    graphs = INSTALLED_CONFIG["graphs"]
+    assert list(graphs) == list(shipped["graphs"]) == list(GRAPHS)
+    for name, entry in graphs.items():
+        module, attribute = entry["path"].split(":")
+        assert getattr(importlib.import_module(module), attribute) is GRAPHS[name]
+        assert entry["description"] == shipped["graphs"][name]["description"]
+    for key in ("http", "auth"):
+        where = INSTALLED_CONFIG[key]["app" if key == "http" else "path"]
+        module, attribute = where.split(":")
+        assert hasattr(importlib.import_module(module), attribute)
+        assert shipped[key]["app" if key == "http" else "path"] == f"./{module.replace('.', '/')}.py:{attribute}"
