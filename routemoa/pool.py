@@ -36,8 +36,8 @@ import math
 import os
 import re
 import stat
-import urllib.parse
 import unicodedata
+import urllib.parse
 from dataclasses import fields
 from importlib import resources
 from typing import Any
@@ -66,8 +66,17 @@ MAX_PRICE = 10_000.0
 """Dollars per million tokens."""
 MAX_LATENCY_S = 3600.0
 MAX_CONTEXT_WINDOW = 100_000_000
-MAX_TEXT = {"name": 100, "provider": 64, "model": 200, "base_url": 2048, "api_key_env": 128,
-            "description": 2_000, "system_prompt": 20_000, "scorer": 4096, "option": 4096}
+MAX_TEXT = {
+    "name": 100,
+    "provider": 64,
+    "model": 200,
+    "base_url": 2048,
+    "api_key_env": 128,
+    "description": 2_000,
+    "system_prompt": 20_000,
+    "scorer": 4096,
+    "option": 4096,
+}
 """Longest accepted string per field, in characters."""
 
 
@@ -143,8 +152,13 @@ def _check_regular(info: os.stat_result, where: str) -> None:
 
 
 def _file_kind(mode: int) -> str:
-    kinds = [(stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")]
+    kinds = [
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
     return next((name for test, name in kinds if test(mode)), "a special file")
 
 
@@ -193,7 +207,11 @@ def _embedded_pool() -> Pool:
 def _check_keys_set(pool: Pool) -> None:
     for spec in pool.models:
         if spec.api_key_env and not os.environ.get(spec.api_key_env):
-            raise _error(pool.source, f"model {show(spec.name)}", f"field 'api_key_env': environment variable {spec.api_key_env} is not set")
+            raise _error(
+                pool.source,
+                f"model {show(spec.name)}",
+                f"field 'api_key_env': environment variable {spec.api_key_env} is not set",
+            )
 
 
 # ---------------------------------------------------------------------------------------------- YAML
@@ -210,7 +228,9 @@ class _PoolYamlLoader(_Parser):
         for key_node, _ in node.value:
             if isinstance(key_node, yaml.ScalarNode):
                 if (key_node.tag, key_node.value) in seen:
-                    raise yaml.constructor.ConstructorError(None, None, f"duplicate key {show(key_node.value)}", key_node.start_mark)
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {show(key_node.value)}", key_node.start_mark
+                    )
                 seen.add((key_node.tag, key_node.value))
         return super().construct_mapping(node, deep=deep)
 
@@ -247,7 +267,10 @@ def parse_yaml(text: str, where: str) -> Any:
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = ", ".join(p for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p)
         raise _error(where, f"invalid YAML{at}{': ' + problem if problem else ''}") from None
-    except (ValueError, OverflowError) as exc:  # a scalar that resolves but cannot be built: 2001-02-30, a 5000-digit int
+    except (
+        ValueError,
+        OverflowError,
+    ) as exc:  # a scalar that resolves but cannot be built: 2001-02-30, a 5000-digit int
         raise _error(where, f"invalid YAML value ({show(str(exc), 80)})") from None
 
 
@@ -321,7 +344,9 @@ def _text(value: Any, key: str, fail, multiline: bool = False) -> str:
     """A non-empty string of acceptable length without control characters (newlines and tabs only if multiline)."""
     limit = MAX_TEXT.get(key, MAX_TEXT["option"])
     if not isinstance(value, str) or not value.strip():
-        raise fail(key, f"must be a non-empty string, got {show(value) if isinstance(value, str) else _type_name(value)}")
+        raise fail(
+            key, f"must be a non-empty string, got {show(value) if isinstance(value, str) else _type_name(value)}"
+        )
     if len(value) > limit:
         raise fail(key, f"is {len(value)} characters long, at most {limit} allowed")
     forbidden = _TEXT_FORBIDDEN if multiline else _SINGLE_LINE_FORBIDDEN
@@ -337,7 +362,9 @@ def _number(value: Any, key: str, fail, low: float, high: float, integer: bool =
     """A finite int (or float unless `integer`) within [low, high]; bools are not numbers."""
     kind = f"{'an integer' if integer else 'a number'} between {low:g} and {high:g}"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
-        raise fail(key, f"must be {kind}, got {show(value) if isinstance(value, (bool, float, str)) else _type_name(value)}")
+        raise fail(
+            key, f"must be {kind}, got {show(value) if isinstance(value, (bool, float, str)) else _type_name(value)}"
+        )
     if isinstance(value, float) and not math.isfinite(value):
         raise fail(key, f"must be a finite number, got {value}")
     if not low <= value <= high:
@@ -350,7 +377,7 @@ def _url(value: Any, fail) -> str:
     url = _text(value, "base_url", fail)
     try:
         parts = urllib.parse.urlsplit(url)
-        parts.port  # raises ValueError for a port out of range or not a number
+        _ = parts.port  # raises ValueError for a port out of range or not a number
     except ValueError as exc:
         raise fail("base_url", f"is not a valid URL ({show(str(exc), 60)})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -382,7 +409,9 @@ def _options(value: Any, fail) -> dict[str, Any]:
             elif isinstance(element, int) and not isinstance(element, bool) and abs(element) > 2**53:
                 raise fail(f"options.{key}", f"is too large, got {show(element)}")
             elif not isinstance(element, (bool, int, float)) and element is not None:
-                raise fail(f"options.{key}", f"must be a string, number, boolean or a list of them, got {_type_name(element)}")
+                raise fail(
+                    f"options.{key}", f"must be a string, number, boolean or a list of them, got {_type_name(element)}"
+                )
     return dict(value)
 
 

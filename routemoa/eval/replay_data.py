@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from routemoa.errors import UserError
 from routemoa.routerbench import RouterBenchRow, read_routerbench

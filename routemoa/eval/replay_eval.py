@@ -18,9 +18,9 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from tqdm import tqdm
 
@@ -91,6 +91,7 @@ def score_selections(
 
 def best_single_model(data: ReplayData, models: Sequence[str]) -> str:
     """The model right most often on `data` (ties: the cheaper in total)."""
+
     def key(m: str) -> tuple[float, float]:
         return (-sum(_right(r, m) for r in data.records), sum(r.cost[m] for r in data.records))
 
@@ -154,9 +155,13 @@ def prior_scores(queries: Sequence[str], pool: Pool, progress: bool = True) -> t
     return scores, "+".join(sorted(sources))
 
 
-def routemoa_selection(scores: Mapping[str, float], pool: Pool, top_k: int, tolerance: float, cost_weight: float) -> list[str]:
+def routemoa_selection(
+    scores: Mapping[str, float], pool: Pool, top_k: int, tolerance: float, cost_weight: float
+) -> list[str]:
     """The first layer RouteMoA would call for one query."""
-    picks = rank_models(scores, pool.models, top_k=top_k, tolerance=tolerance, cost_weight=cost_weight, latency_weight=0.0)
+    picks = rank_models(
+        scores, pool.models, top_k=top_k, tolerance=tolerance, cost_weight=cost_weight, latency_weight=0.0
+    )
     return [p.name for p in picks]
 
 

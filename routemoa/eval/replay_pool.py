@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from routemoa.errors import UserError
 from routemoa.eval.replay_data import load_replay

@@ -23,6 +23,7 @@ from routemoa.eval.replay_prices import estimate_tokens
 from routemoa.providers import CallSettings
 from routemoa.spec import ModelSpec
 
+
 def _message_text(message: BaseMessage) -> str:
     content = message.content
     if isinstance(content, str):
@@ -85,4 +86,3 @@ def replay_model(spec: ModelSpec, settings: CallSettings) -> BaseChatModel:
     if not paths or not all(isinstance(p, str) and p for p in paths):
         raise UserError(f"model '{spec.name}': provider 'replay' needs options.path (a CSV file or a list of them)")
     return ReplayChatModel(paths=tuple(paths), model_name=spec.model or spec.name)
-

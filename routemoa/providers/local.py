@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from typing import Any, AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -93,7 +94,9 @@ class LocalChatModel(BaseChatModel):
         message = AIMessageChunk(content="", usage_metadata=_usage(outcome), response_metadata=_metadata(outcome))
         return ChatGenerationChunk(message=message)
 
-    def _generate(self, messages, stop=None, run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages, stop=None, run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any
+    ) -> ChatResult:
         request = self._request(messages, stop, kwargs)
         cancel = threading.Event()
         future = engine().submit(request, cancel)

@@ -8,8 +8,8 @@ registry imports no provider, SDK or evaluation code.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from langchain_core.language_models import BaseChatModel
 

@@ -28,7 +28,11 @@ def setup(tmp_path):
 
 
 def point(result, method, **params):
-    return next(p for p in result["baselines"] + result["routemoa_sweep"] if p.method == method and all(p.params.get(k) == v for k, v in params.items()))
+    return next(
+        p
+        for p in result["baselines"] + result["routemoa_sweep"]
+        if p.method == method and all(p.params.get(k) == v for k, v in params.items())
+    )
 
 
 def test_baselines_hand_computed(setup):
@@ -55,7 +59,11 @@ def test_routemoa_points_hand_computed(setup):
     assert cheap.any_correct == pytest.approx(1 / 3) and cheap.cost_ratio == pytest.approx(4 / 44)
     both = point(result, "routemoa", top_k=2, tolerance=1.0, cost_weight=0.0)
     assert (both.any_correct, both.first_pick_accuracy, both.cost_ratio, both.models_per_query) == (
-        pytest.approx(2 / 3), pytest.approx(2 / 3), 1.0, 2.0)
+        pytest.approx(2 / 3),
+        pytest.approx(2 / 3),
+        1.0,
+        2.0,
+    )
     narrow = point(result, "routemoa", top_k=2, tolerance=0.1, cost_weight=0.0)  # q3: 0.6 vs 0.55 keeps both
     assert narrow.models_per_query == pytest.approx(4 / 3)
 
@@ -71,13 +79,18 @@ def test_single_best_from_train(setup, tmp_path):
 def test_selection_and_pareto(setup):
     _, pool, _ = setup
     assert routemoa_selection(SCORES[1], pool, top_k=2, tolerance=0.2, cost_weight=0.0) == ["big"]
-    pts = [Point("r", {"i": i}, a, a, c, 0.0, 1.0) for i, (a, c) in enumerate([(0.5, 0.1), (0.4, 0.2), (0.7, 0.3), (0.6, 0.05)])]
+    pts = [
+        Point("r", {"i": i}, a, a, c, 0.0, 1.0)
+        for i, (a, c) in enumerate([(0.5, 0.1), (0.4, 0.2), (0.7, 0.3), (0.6, 0.05)])
+    ]
     assert [p.params["i"] for p in pareto(pts, "any_correct")] == [3, 2]
 
 
 def test_cli_replay_writes_outputs(setup, tmp_path, monkeypatch, capsys):
     _, _, path = setup
-    monkeypatch.setattr(replay_eval, "prior_scores", lambda texts, pool, progress=True: (SCORES[: len(texts)], "zero-shot"))
+    monkeypatch.setattr(
+        replay_eval, "prior_scores", lambda texts, pool, progress=True: (SCORES[: len(texts)], "zero-shot")
+    )
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="command"))
     out = tmp_path / "out"

@@ -26,8 +26,15 @@ def write_text(tmp_path, text, name="pool.yaml"):
 
 
 def model(**kw):
-    base = {"name": "m1", "provider": "openai", "base_url": "http://127.0.0.1:9/v1", "model": "x",
-            "description": "d", "input_price": 1, "output_price": 2}
+    base = {
+        "name": "m1",
+        "provider": "openai",
+        "base_url": "http://127.0.0.1:9/v1",
+        "model": "x",
+        "description": "d",
+        "input_price": 1,
+        "output_price": 2,
+    }
     base.update(kw)
     return base
 
@@ -49,9 +56,20 @@ def test_embedded_pool_loads():
 
 def test_valid_pool(tmp_path, monkeypatch):
     monkeypatch.setenv("MY_KEY", "secret")
-    pool = load_pool(write(tmp_path, [model(api_key_env="MY_KEY", structured_output="json_object"),
-                                      model(name="m2", structured_output="none", system_prompt="Be brief.\nReally.",
-                                            options={"path": ["a.csv", "b.csv"], "fail": False, "self_score": 0.5})]))
+    pool = load_pool(
+        write(
+            tmp_path,
+            [
+                model(api_key_env="MY_KEY", structured_output="json_object"),
+                model(
+                    name="m2",
+                    structured_output="none",
+                    system_prompt="Be brief.\nReally.",
+                    options={"path": ["a.csv", "b.csv"], "fail": False, "self_score": 0.5},
+                ),
+            ],
+        )
+    )
     assert pool.names == ["m1", "m2"] and pool.get("m1").call_cost(1_000_000, 500_000) == pytest.approx(2.0)
     assert [m.structured_output for m in pool.models] == ["json_object", "none"]
     assert pool.get("m2").options["path"] == ["a.csv", "b.csv"]
@@ -93,12 +111,18 @@ def test_loading_passes_langgraph_devs_blocking_call_check(tmp_path, monkeypatch
         ([model(colour="red")], "model 'm1': unknown field 'colour'"),
         ([model(), model()], "model 'm1': field 'name' is duplicated"),
         ([model(input_price=-1)], "model 'm1': field 'input_price' must be a number between 0 and 10000, got -1"),
-        ([model(input_price=10**400)], "field 'input_price' must be a number between 0 and 10000, got <integer of 1329 bits>"),
+        (
+            [model(input_price=10**400)],
+            "field 'input_price' must be a number between 0 and 10000, got <integer of 1329 bits>",
+        ),
         ([model(output_price="cheap")], "field 'output_price' must be a number between 0 and 10000, got 'cheap'"),
         ([model(output_price=True)], "field 'output_price' must be a number between 0 and 10000, got True"),
         ([model(latency_s=float("nan"))], "field 'latency_s' must be a finite number, got nan"),
         ([model(latency_s=float("inf"))], "field 'latency_s' must be a finite number, got inf"),
-        ([model(api_key_env="ROUTEMOA_TEST_UNSET_KEY")], "field 'api_key_env': environment variable ROUTEMOA_TEST_UNSET_KEY is not set"),
+        (
+            [model(api_key_env="ROUTEMOA_TEST_UNSET_KEY")],
+            "field 'api_key_env': environment variable ROUTEMOA_TEST_UNSET_KEY is not set",
+        ),
         ([model(api_key_env="PATH; rm -rf /")], "field 'api_key_env' must be an environment variable name"),
         ([model(api_key_env="")], "field 'api_key_env' must be a non-empty string"),
         ([model(provider="carrier-pigeon")], "field 'provider' is 'carrier-pigeon'"),
@@ -120,9 +144,15 @@ def test_loading_passes_langgraph_devs_blocking_call_check(tmp_path, monkeypatch
         ([model(context_window=0)], "field 'context_window' must be an integer between 1 and 1e+08, got 0"),
         ([model(context_window=8192.0)], "field 'context_window' must be an integer between 1 and 1e+08, got 8192.0"),
         ([model(max_tokens=False)], "field 'max_tokens' must be an integer between 1 and 1e+08, got False"),
-        ([model(structured_output="xml")], "field 'structured_output' must be one of json_schema, json_object, none, got 'xml'"),
+        (
+            [model(structured_output="xml")],
+            "field 'structured_output' must be one of json_schema, json_object, none, got 'xml'",
+        ),
         ([model(structured_output=None, options=[1])], "field 'options' must be a mapping, got a list"),
-        ([model(options={"path": {"a": 1}})], "field 'options.path' must be a string, number, boolean or a list of them"),
+        (
+            [model(options={"path": {"a": 1}})],
+            "field 'options.path' must be a string, number, boolean or a list of them",
+        ),
         ([model(options={"x": float("inf")})], "field 'options.x' must be finite"),
         ([model(options={"x": "a\x00"})], "field 'options.x' contains the control character"),
         ([model(options={"../x": 1})], "field 'options' has an invalid key '../x'"),
@@ -143,7 +173,10 @@ def test_invalid_pools_name_file_model_and_field(tmp_path, models, message):
         ("models: &a [1]\nother: *a\n", "YAML anchors and aliases are not allowed (line 1)"),
         ("a: &x 1\n", "YAML anchors and aliases are not allowed"),
         ("a: *x\n", "YAML anchors and aliases are not allowed"),
-        ("models: !!python/object:os.system [1]\n", "YAML tags are not allowed (line 1: 'tag:yaml.org,2002:python/object:os.system')"),
+        (
+            "models: !!python/object:os.system [1]\n",
+            "YAML tags are not allowed (line 1: 'tag:yaml.org,2002:python/object:os.system')",
+        ),
         ("a: !!timestamp nope\n", "YAML tags are not allowed"),
         ("models: " + "[" * 100_000, "YAML nested deeper than 16 levels (line 1)"),
         ("models:\n" + "".join(" " * (2 * i + 2) + "- \n" for i in range(40)), "YAML nested deeper than 16 levels"),
@@ -210,7 +243,9 @@ def test_special_files_are_refused_without_blocking(tmp_path):
 def test_unreadable_and_missing_files(tmp_path):
     assert "cannot read pool file (No such file or directory)" in load_error(tmp_path / "missing.yaml")
     assert "cannot read pool file" in load_error(str(tmp_path / "a\x00b"))
-    assert "field 'scorer' checkpoint directory 'no/such/dir' does not exist" in load_error(write(tmp_path, [model()], scorer="no/such/dir"))
+    assert "field 'scorer' checkpoint directory 'no/such/dir' does not exist" in load_error(
+        write(tmp_path, [model()], scorer="no/such/dir")
+    )
 
 
 def test_reloads_a_changed_file_and_checks_keys_on_every_load(tmp_path, monkeypatch):

@@ -18,30 +18,132 @@ from routemoa.pool import MAX_ERROR_CHARS, MAX_POOL_BYTES, PoolError, load_pool
 from routemoa.spec import Pool
 
 VALID_MODEL = {
-    "name": "m1", "provider": "openai", "base_url": "http://127.0.0.1:9/v1", "model": "x", "description": "d",
-    "input_price": 1.0, "output_price": 2.0, "latency_s": 1.5, "context_window": 8192, "max_tokens": 64,
-    "system_prompt": "Be brief.", "structured_output": "json_schema", "api_key_env": "PATH", "options": {"k": 1},
+    "name": "m1",
+    "provider": "openai",
+    "base_url": "http://127.0.0.1:9/v1",
+    "model": "x",
+    "description": "d",
+    "input_price": 1.0,
+    "output_price": 2.0,
+    "latency_s": 1.5,
+    "context_window": 8192,
+    "max_tokens": 64,
+    "system_prompt": "Be brief.",
+    "structured_output": "json_schema",
+    "api_key_env": "PATH",
+    "options": {"k": 1},
 }
 FIELDS = [*VALID_MODEL, "scorer", "models", "colour"]
 ODD_STRINGS = [
-    "", " ", "\x00", "\x1b[2J", "\u202e", "\ud800", "\n", "a\nb", "x" * 300, "A" * 5000, "http://", "http://h:99999/v1",
-    "file:///etc/passwd", "http://u:p@h/v1", "https://h/v1", "openai", "local", "replay", "json_schema", "json_object",
-    "none", "PATH", "HOME", "1BAD", "A-B", "../../etc/passwd", "/dev/zero", ".", "~", "NaN", "0x_", "2001-02-30",
+    "",
+    " ",
+    "\x00",
+    "\x1b[2J",
+    "\u202e",
+    "\ud800",
+    "\n",
+    "a\nb",
+    "x" * 300,
+    "A" * 5000,
+    "http://",
+    "http://h:99999/v1",
+    "file:///etc/passwd",
+    "http://u:p@h/v1",
+    "https://h/v1",
+    "openai",
+    "local",
+    "replay",
+    "json_schema",
+    "json_object",
+    "none",
+    "PATH",
+    "HOME",
+    "1BAD",
+    "A-B",
+    "../../etc/passwd",
+    "/dev/zero",
+    ".",
+    "~",
+    "NaN",
+    "0x_",
+    "2001-02-30",
 ]
 ODD_NUMBERS = [0, -1, 1, 2**53 + 1, 10**20, 10**400, -(10**400), 0.0, -0.0, 1e308, -1e-308, 8192.0]
 YAML_TOKENS = [
-    "models", "name", "provider", "description", "openai", ":", ": ", "- ", "-", "\n", "  ", "\t", "[", "]", "{", "}",
-    ",", "?", "? ", "&a ", "*a", "&b ", "*b", "!!python/object:os.system ", "!!binary ", "!!timestamp ", "!x ", "!",
-    "<<: ", "|", ">", "'", '"', "#", "---\n", "...\n", "%YAML 1.1\n", "%TAG ! tag:x,2000:\n", '"\\ud800"', '"\\x00"',
-    "9" * 5000, ".nan", ".inf", "-.inf", "2001-02-30", "0b_", "1:60", "1_000", "0o7", "~", "null", "yes", "\x00",
-    "\u2028", "\ufeff", "é", "m1", "x", "1", "-1", "1e999", "1.0e+999",
+    "models",
+    "name",
+    "provider",
+    "description",
+    "openai",
+    ":",
+    ": ",
+    "- ",
+    "-",
+    "\n",
+    "  ",
+    "\t",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "?",
+    "? ",
+    "&a ",
+    "*a",
+    "&b ",
+    "*b",
+    "!!python/object:os.system ",
+    "!!binary ",
+    "!!timestamp ",
+    "!x ",
+    "!",
+    "<<: ",
+    "|",
+    ">",
+    "'",
+    '"',
+    "#",
+    "---\n",
+    "...\n",
+    "%YAML 1.1\n",
+    "%TAG ! tag:x,2000:\n",
+    '"\\ud800"',
+    '"\\x00"',
+    "9" * 5000,
+    ".nan",
+    ".inf",
+    "-.inf",
+    "2001-02-30",
+    "0b_",
+    "1:60",
+    "1_000",
+    "0o7",
+    "~",
+    "null",
+    "yes",
+    "\x00",
+    "\u2028",
+    "\ufeff",
+    "é",
+    "m1",
+    "x",
+    "1",
+    "-1",
+    "1e999",
+    "1.0e+999",
 ]
 
 
 def _scalars():
     return st.one_of(
-        st.none(), st.booleans(), st.integers(), st.sampled_from(ODD_NUMBERS),
-        st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30), st.sampled_from(ODD_STRINGS),
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.sampled_from(ODD_NUMBERS),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=30),
+        st.sampled_from(ODD_STRINGS),
     )
 
 
@@ -64,7 +166,7 @@ def _model(draw, index: int):
         else:
             entry[key] = draw(_values())
     if draw(st.integers(0, 9)) == 0:
-        entry[draw(st.sampled_from(FIELDS + ["x"]))] = draw(_values())
+        entry[draw(st.sampled_from([*FIELDS, "x"]))] = draw(_values())
     return entry
 
 
@@ -112,7 +214,7 @@ def _mutated(draw):
 def _alias_bomb(levels: int, width: int) -> bytes:
     lines = ["a0: &a0 [lol]"]
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]" for i in range(1, levels)]
-    return ("\n".join(lines) + "\nmodels: *a%d\n" % (levels - 1)).encode()
+    return ("\n".join(lines) + f"\nmodels: *a{levels - 1}\n").encode()
 
 
 def _nested(opener: str, depth: int) -> bytes:
@@ -137,14 +239,21 @@ pool_files = st.one_of(
     _document().map(_dump),
     _document().map(_dump),  # twice: pool-shaped files are the ones that reach the field checks
     _mutated(),
-    st.lists(st.sampled_from(YAML_TOKENS), max_size=80).map(lambda parts: "".join(parts).encode("utf-8", "surrogatepass")),
+    st.lists(st.sampled_from(YAML_TOKENS), max_size=80).map(
+        lambda parts: "".join(parts).encode("utf-8", "surrogatepass")
+    ),
     st.binary(max_size=2000),
     st.builds(_alias_bomb, st.integers(1, 12), st.integers(1, 10)),
     st.builds(_nested, st.sampled_from(["[", "{", "{a: ", "- ", "? ", "[{a: ", "block"]), st.integers(1, 600)),
     st.builds(_nested, st.sampled_from(["[", "{a: ", "- "]), st.integers(10_000, 400_000)),
     st.builds(_near_cap, st.integers(-2, 2)),
-    st.builds(_not_utf8, _document().map(_dump), st.integers(0, 10_000), st.integers(0x80, 0xFF),
-              st.sampled_from(["utf-8", "utf-16", "latin-1", "cp1252"])),
+    st.builds(
+        _not_utf8,
+        _document().map(_dump),
+        st.integers(0, 10_000),
+        st.integers(0x80, 0xFF),
+        st.sampled_from(["utf-8", "utf-16", "latin-1", "cp1252"]),
+    ),
 )
 """Bytes of a candidate pool file."""
 
@@ -182,8 +291,12 @@ def assert_sane(pool: Pool) -> None:
 _counter = itertools.count()
 
 
-@settings(max_examples=200, deadline=timedelta(seconds=5), database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=200,
+    deadline=timedelta(seconds=5),
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(data=pool_files)
 def test_load_pool_returns_a_pool_or_one_line_pool_error(data, tmp_path_factory):
     folder = tmp_path_factory.getbasetemp() / "fuzz"

@@ -31,7 +31,9 @@ def test_a_pool_naming_every_built_in_kind_loads_without_importing_them(tmp_path
 
 def test_a_module_path_factory_is_imported_on_first_use(monkeypatch):
     monkeypatch.setitem(registry._FACTORIES, "lazy-endpoint", "routemoa.providers.openai:openai_model")
-    spec = ModelSpec(name="m", provider="lazy-endpoint", description="d", model="stub-model", base_url="http://127.0.0.1:9/v1")
+    spec = ModelSpec(
+        name="m", provider="lazy-endpoint", description="d", model="stub-model", base_url="http://127.0.0.1:9/v1"
+    )
     model = chat_model(spec, CallSettings(temperature=0.0, max_tokens=8, timeout_s=1.0))
     assert type(model).__name__ == "ChatOpenAI" and model.model_name == "stub-model"
     assert callable(registry._FACTORIES["lazy-endpoint"])  # resolved once, kept

@@ -16,21 +16,36 @@ MODELS = ["cheap", "big"]
 ROWS = [
     # sample_id, eval_name, prompt, {model: (correct, response, cost)}
     ("q1", "math", "['What is 2+2?']", {"cheap": ("1.0", "4", 1.0), "big": ("1.0", "It is 4.", 10.0)}),
-    ("q2", "math", "['Name a prime above 10.', 'Name a prime above 10.']", {"cheap": ("0.0", "12", 1.0), "big": ("1.0", "11", 10.0)}),
+    (
+        "q2",
+        "math",
+        "['Name a prime above 10.', 'Name a prime above 10.']",
+        {"cheap": ("0.0", "12", 1.0), "big": ("1.0", "11", 10.0)},
+    ),
     ("q3", "code", "['Write a function.']", {"cheap": ("0.0", "no", 2.0), "big": ("", "['x']", 20.0)}),
 ]
 
 
 def write_csv(path, rows=ROWS, models=MODELS):
     header = ["", "sample_id", "prompt", "eval_name", *models]
-    header += [f"{m}|model_response" for m in models] + [f"{m}|total_cost" for m in models] + ["oracle_model_to_route_to"]
+    header += (
+        [f"{m}|model_response" for m in models] + [f"{m}|total_cost" for m in models] + ["oracle_model_to_route_to"]
+    )
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         for i, (sid, task, prompt, cells) in enumerate(rows):
             writer.writerow(
-                [i, sid, prompt, task, *(cells[m][0] for m in models), *(repr([cells[m][1]]) for m in models),
-                 *(cells[m][2] for m in models), "cheap"]
+                [
+                    i,
+                    sid,
+                    prompt,
+                    task,
+                    *(cells[m][0] for m in models),
+                    *(repr([cells[m][1]]) for m in models),
+                    *(cells[m][2] for m in models),
+                    "cheap",
+                ]
             )
     return path
 
@@ -99,14 +114,20 @@ async def test_chat_model_async_and_missing_prompt(data_csv):
 def test_provider_from_pool_file(data_csv):
     doc = {
         "models": [
-            {"name": "small", "provider": "replay", "model": "cheap", "description": "cheap one", "options": {"path": str(data_csv)}}
+            {
+                "name": "small",
+                "provider": "replay",
+                "model": "cheap",
+                "description": "cheap one",
+                "options": {"path": str(data_csv)},
+            }
         ]
     }
     spec = parse_pool(doc, "pool.yaml").models[0]
     reply = chat_model(spec, CallSettings(0.0, 16, 5)).invoke([HumanMessage("What is 2+2?")])
     assert reply.content == "4"
     no_path = parse_pool({"models": [{**doc["models"][0], "options": {}}]}, "pool.yaml").models[0]
-    with pytest.raises(UserError, match="options.path"):
+    with pytest.raises(UserError, match=r"options\.path"):
         chat_model(no_path, CallSettings(0.0, 16, 5))
 
 

@@ -24,12 +24,16 @@ PROMPTS = {
 
 def write_csv(path, prompts=PROMPTS):
     header = ["", "sample_id", "prompt", "eval_name", *MODELS]
-    header += [f"{m}|model_response" for m in MODELS] + [f"{m}|total_cost" for m in MODELS] + ["oracle_model_to_route_to"]
+    header += (
+        [f"{m}|model_response" for m in MODELS] + [f"{m}|total_cost" for m in MODELS] + ["oracle_model_to_route_to"]
+    )
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         for i, (sample_id, prompt) in enumerate(prompts.items()):
-            writer.writerow([i, sample_id, prompt, "arc-challenge", "1.0", "0.0", "['A', 'B']", "['B']", "0.001", "", "model-a"])
+            writer.writerow(
+                [i, sample_id, prompt, "arc-challenge", "1.0", "0.0", "['A', 'B']", "['B']", "0.001", "", "model-a"]
+            )
     return path
 
 
@@ -46,7 +50,11 @@ def test_cells():
     assert prompt_text("2+2") == "2+2"  # a literal that is not text stays the cell itself
     assert prompt_text("[1, 2]") == "[1, 2]"
     assert prompt_text("'quoted'") == "quoted"
-    assert response_text("['first', 'last']") == "last" and response_text("[]") == "" and response_text("free text") == "free text"
+    assert (
+        response_text("['first', 'last']") == "last"
+        and response_text("[]") == ""
+        and response_text("free text") == "free text"
+    )
 
 
 def test_rows(tmp_path):
@@ -66,8 +74,14 @@ def test_rows(tmp_path):
         (b"sample_id,prompt,m,m|model_response\nq,hi,1,x\n", "no '<model>|total_cost' columns"),
         (b"prompt,m,m|model_response,m|total_cost\nhi,1,x,0.1\n", "missing column 'sample_id'"),
         (b"sample_id,prompt,m,m|total_cost\nq,hi,1,0.1\n", "model 'm' has no column 'm|model_response'"),
-        (b"sample_id,prompt,m,m|model_response,m|total_cost\nq,hi,1,x,nan\n", r"bad.csv:2: column 'm\|total_cost': expected a number, got 'nan'"),
-        (b"sample_id,prompt,m,m|model_response,m|total_cost\nq,hi,yes,x,0.1\n", r"bad.csv:2: column 'm': expected a number"),
+        (
+            b"sample_id,prompt,m,m|model_response,m|total_cost\nq,hi,1,x,nan\n",
+            r"bad.csv:2: column 'm\|total_cost': expected a number, got 'nan'",
+        ),
+        (
+            b"sample_id,prompt,m,m|model_response,m|total_cost\nq,hi,yes,x,0.1\n",
+            r"bad.csv:2: column 'm': expected a number",
+        ),
         (b"sample_id,prompt,m,m|model_response,m|total_cost\nq,\xff,1,x,0.1\n", "not UTF-8"),
     ],
 )
