@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from routemoa.context import Context
 from routemoa.errors import UserError
@@ -16,6 +17,9 @@ from routemoa.eval.cli import register_calibrate
 from routemoa.scorer.cli import register as register_scorer
 from routemoa.server.cli import register as register_serve
 from routemoa.report import format_run_table, format_event
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
 
 THREADS_DB_ENV = "ROUTEMOA_THREADS_DB"
 
@@ -45,7 +49,7 @@ async def _ask(args: argparse.Namespace) -> dict:
 
     async with AsyncSqliteSaver.from_conn_string(str(_threads_db())) as saver:
         graph = build_graph(checkpointer=saver)
-        config = {"configurable": {"thread_id": args.thread}}
+        config: RunnableConfig = {"configurable": {"thread_id": args.thread}}
         snapshot = await graph.aget_state(config)
         stopped_before = sorted(set(snapshot.next))
         if args.resume:
@@ -78,7 +82,7 @@ def _check_same_pool(thread: str, values: dict, context: Context) -> None:
         raise UserError(f"thread '{thread}' ran on models {', '.join(before)}; resume it with the same --pool")
 
 
-async def _run_on_thread(graph, graph_input: dict | None, config: dict, context: Context, on_event) -> dict:
+async def _run_on_thread(graph, graph_input: dict | None, config: RunnableConfig, context: Context, on_event) -> dict:
     """Run (or, with `graph_input=None`, resume) the thread's run; its output state.
 
     Durability "sync": every step's checkpoint is saved before the next step starts, so a
