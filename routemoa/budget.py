@@ -10,8 +10,9 @@ has spent plus that expectation stays within `max_usd`.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Iterable, Mapping
+from typing import Any, Final
 
 from routemoa.contracts import BudgetFigures, BudgetStop, TraceEntry
 from routemoa.spec import ModelSpec

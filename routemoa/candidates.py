@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Sequence
+from collections.abc import Sequence
 
 from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage
 
@@ -68,4 +68,4 @@ def agent_messages(task: AgentTask, system_prompt: str | None) -> list[AnyMessag
         text = template.format(candidates=candidates, count=len(answers), question=question)
     else:
         text = (prompts.ANSWER_PLAIN if task["plain"] else prompts.ANSWER_WITH_SELF_SCORE).format(question=question)
-    return with_system(task["history"], system_prompt) + [HumanMessage(content=text)]
+    return [*with_system(task["history"], system_prompt), HumanMessage(content=text)]

@@ -5,9 +5,9 @@ write them. Plain typing only (no RouteMoA imports), so any module may use them.
 here: TypedDict reads NotRequired[...] only from evaluated annotations.
 """
 
-from typing import Literal
+from typing import Literal, NotRequired
 
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 Role = Literal["agent", "aggregator", "judge"]
 """Who made a call: a layer's agent, the final aggregator, or the SMoA judge."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Collection, Final, Mapping, Sequence, get_args
+from collections.abc import Collection, Mapping, Sequence
+from typing import Final, get_args
 
 from routemoa.context import Context
 from routemoa.contracts import Decision

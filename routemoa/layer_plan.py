@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from routemoa import prompts
 from routemoa.budget import CHARS_PER_TOKEN, expected_call_usd, messages_chars

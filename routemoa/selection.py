@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from routemoa.context import Context
 from routemoa.ranking import Pick, rank_models

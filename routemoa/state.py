@@ -8,12 +8,12 @@ knows a run's fresh state.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Mapping
-
-from typing_extensions import TypedDict
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
+from typing_extensions import TypedDict
 
 from routemoa.contracts import Bill, Role, RunDecision, SelectedModel, ShownAnswer, TraceEntry
 from routemoa.timing import add_spans

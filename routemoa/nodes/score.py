@@ -18,7 +18,6 @@ from routemoa.pool import load_pool
 from routemoa.scorer import Prior, pool_prior
 from routemoa.state import State, new_run
 
-
 _SCORER_THREADS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="routemoa-score")
 """Threads of the score nodes running at once; their queries share the encoder's forward passes."""
 

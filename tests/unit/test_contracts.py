@@ -9,7 +9,6 @@ import types
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
-import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from typing_extensions import get_type_hints, is_typeddict
 
