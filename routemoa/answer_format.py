@@ -26,9 +26,10 @@ def aggregator_options(spec: ModelSpec, response_format: dict[str, Any] | None, 
 
 def format_instruction(response_format: dict[str, Any] | None) -> str | None:
     """The sentence that asks for the format in the prompt (also for models that cannot enforce it), or None."""
-    kind = (response_format or {}).get("type")
+    fmt = response_format or {}
+    kind = fmt.get("type")
     if kind == "json_schema":
-        schema = json.dumps(response_format["json_schema"]["schema"], ensure_ascii=False)
+        schema = json.dumps(fmt["json_schema"]["schema"], ensure_ascii=False)
         return prompts.ANSWER_FORMAT_SCHEMA.format(schema=schema)
     if kind == "json_object":
         return prompts.ANSWER_FORMAT_JSON

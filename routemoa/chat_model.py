@@ -29,7 +29,7 @@ from operator import itemgetter
 from typing import Any, AsyncIterator, Iterator, Optional, get_type_hints
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, UsageMetadata
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
@@ -50,9 +50,9 @@ class RouteMoAFailed(RuntimeError):
     """Every model of the run failed, so there is no answer."""
 
 
-def _usage(bill: dict[str, Any]) -> dict[str, int]:
+def _usage(bill: dict[str, Any]) -> UsageMetadata:
     inp, out = int(bill.get("input_tokens") or 0), int(bill.get("output_tokens") or 0)
-    return {"input_tokens": inp, "output_tokens": out, "total_tokens": inp + out}
+    return UsageMetadata(input_tokens=inp, output_tokens=out, total_tokens=inp + out)
 
 
 def _metadata(output: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from routemoa.context import KnobError
 from routemoa.errors import UserError
@@ -61,7 +62,7 @@ def check_caps() -> None:
 
     limits = {name: cap.value() for name, cap in CAPS.items()}
     for method, spec in METHODS.items():
-        defaults = {f.name: f.default for f in fields(spec.context)}
+        defaults: dict[str, Any] = {f.name: f.default for f in fields(spec.context)}
         for name in KNOB_CAPS:
             if defaults[name] > limits[name]:
                 raise UserError(

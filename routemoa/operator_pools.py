@@ -83,6 +83,13 @@ def pools_dir() -> str | None:
     return os.path.abspath(value) if value else None
 
 
+def _listed_pool_file(name: str) -> str:
+    """The file of a pool NAME that `directory_pool_names` listed (so the directory is set)."""
+    folder = pools_dir()
+    assert folder is not None, "a listed pool name means ROUTEMOA_POOLS is set"
+    return os.path.join(folder, name + POOL_SUFFIX)
+
+
 def directory_pool_names() -> list[str]:
     """Names of the pool files in ROUTEMOA_POOLS, sorted (I/O: lists the directory).
 
@@ -112,7 +119,7 @@ def resolve_operator_pool(value: str) -> str:
     directory, may read the working directory.
     """
     if is_pool_name(value) and value in directory_pool_names():
-        return os.path.join(pools_dir(), value + POOL_SUFFIX)
+        return _listed_pool_file(value)
     if value == EMBEDDED_POOL:
         return EMBEDDED_POOL
     return os.path.abspath(value)
@@ -165,7 +172,7 @@ def resolve_client_pool(name: str | None) -> str:
     directory = directory_pool_names()
     if is_pool_name(name):
         if name in directory:
-            return os.path.join(pools_dir(), name + POOL_SUFFIX)
+            return _listed_pool_file(name)
         if name == default_pool_name():
             return default_pool_reference()
     raise PoolNotAllowed(_not_allowed_message(name, directory))

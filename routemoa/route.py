@@ -37,7 +37,7 @@ def route(query: str | Sequence[AnyMessage], context: Any = None, *, method: str
     picks = choose_models(ctx, prior.scores, pool.models, set(), f"{question}#1")
     state = {"messages": messages, "method": method, "question": question}
     tasks = layer_tasks(state, ctx, pool, 1, [p.name for p in picks], [])
-    layer = []
+    layer: list[dict[str, Any]] = []
     for pick, task in zip(picks, tasks):
         spec = pool.get(pick.name)
         prompt_chars = messages_chars(agent_messages(task, task["system_prompt"]))

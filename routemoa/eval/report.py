@@ -121,7 +121,7 @@ def accuracy_intervals(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]
         low, high = wilson_interval(k, n)
         rows.append({"method": method, "task": task, "n": n, "correct": k, "accuracy": k / n, "ci_low": low, "ci_high": high})
     overall = [r for r in rows if r["task"] == ALL_TASKS]
-    return overall + sorted((r for r in rows if r["task"] != ALL_TASKS), key=lambda r: r["task"])
+    return overall + sorted((r for r in rows if r["task"] != ALL_TASKS), key=lambda r: str(r["task"]))
 
 
 def paired_differences(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -51,11 +51,13 @@ def _ask_worker(request: list) -> bool:
                 [sys.executable, "-m", "routemoa.eval.checkers.equivalence"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             )
+        stdin, stdout = _worker.stdin, _worker.stdout
+        assert stdin is not None and stdout is not None  # both are pipes
         try:
-            _worker.stdin.write(json.dumps(request) + "\n")
-            _worker.stdin.flush()
-            ready, _, _ = select.select([_worker.stdout], [], [], WALL_TIMEOUT_S)
-            line = _worker.stdout.readline() if ready else ""
+            stdin.write(json.dumps(request) + "\n")
+            stdin.flush()
+            ready, _, _ = select.select([stdout], [], [], WALL_TIMEOUT_S)
+            line = stdout.readline() if ready else ""
             if line:
                 return bool(json.loads(line))
         except (OSError, ValueError):
