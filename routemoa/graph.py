@@ -14,6 +14,7 @@ from typing import Awaitable, Callable
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
+from routemoa.context import Context
 from routemoa.decision import DECISIONS, NEXT_LAYER
 from routemoa.methods import METHODS, AssessmentNode
 from routemoa.nodes.agent import agent
@@ -27,6 +28,9 @@ from routemoa.nodes.self_assess import self_assess
 from routemoa.state import InputState, OutputState, State
 from routemoa.timing import timed
 
+MethodGraph = CompiledStateGraph[State, Context, InputState, OutputState]
+"""A method's compiled graph: State inside, a Context of knobs, messages in, OutputState out."""
+
 ASSESSMENT_NODES: dict[AssessmentNode, Callable[..., Awaitable[dict]]] = {
     "self_assess": self_assess,
     "cross_assess": cross_assess,
@@ -36,7 +40,7 @@ ASSESSMENT_NODES: dict[AssessmentNode, Callable[..., Awaitable[dict]]] = {
 """The node function of each name a Method's `assessment` may list."""
 
 
-def build_graph(method: str = "routemoa", checkpointer=None) -> CompiledStateGraph:
+def build_graph(method: str = "routemoa", checkpointer=None) -> MethodGraph:
     """Compile the graph of `method` (see methods.METHODS); a checkpointer keeps threads."""
     spec = METHODS[method]
     builder = StateGraph(State, context_schema=spec.context, input_schema=InputState, output_schema=OutputState)
@@ -58,7 +62,7 @@ def build_graph(method: str = "routemoa", checkpointer=None) -> CompiledStateGra
     return builder.compile(checkpointer=checkpointer, name=method)
 
 
-GRAPHS: dict[str, CompiledStateGraph] = {name: build_graph(name) for name in METHODS}
+GRAPHS: dict[str, MethodGraph] = {name: build_graph(name) for name in METHODS}
 """Every method's compiled graph by name, in METHODS order (no checkpointer: the LangGraph server provides
 one); the OpenAI-compatible app and `routemoa.runner` run these."""
 

@@ -139,7 +139,7 @@ async def _stream_body(req: api.ChatRequest, first: Token | Finished, rest: Asyn
                 break
             if item.rest:
                 yield _sse(api.chunk(completion_id, req.method, {"content": item.rest}))
-            summary = {api.KNOBS_FIELD: api.summary(item.output)}
+            summary: dict[str, Any] = {api.KNOBS_FIELD: api.summary(item.output)}
             yield _sse(api.chunk(completion_id, req.method, {}, "stop", **summary))
             if req.include_usage:
                 yield _sse(api.chunk(completion_id, req.method, None, usage=api.usage(item.output.get("bill")), **summary))

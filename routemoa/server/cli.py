@@ -97,7 +97,9 @@ def _is_named_pool(value: str, pools: str | None) -> bool:
     """Whether the default pool `value` is `embedded` or a NAME of the pools directory (else a path)."""
     if value == EMBEDDED_POOL:
         return True
-    return bool(pools) and is_pool_name(value) and os.path.isfile(os.path.join(pools, value + ".yaml"))
+    if not pools:
+        return False
+    return is_pool_name(value) and os.path.isfile(os.path.join(pools, value + ".yaml"))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

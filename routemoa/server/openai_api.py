@@ -24,7 +24,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
 from typing_extensions import TypedDict
 
 from routemoa.context import Context, KnobError
@@ -66,7 +66,7 @@ class ChatRequest:
     """A validated chat-completions request."""
 
     method: str
-    messages: list[BaseMessage]
+    messages: list[AnyMessage]
     context: Context
     stream: bool
     include_usage: bool
@@ -120,7 +120,7 @@ def _valid(text: str) -> bool:
     return True
 
 
-def parse_messages(raw: Any) -> list[BaseMessage]:
+def parse_messages(raw: Any) -> list[AnyMessage]:
     """OpenAI messages -> LangChain messages; at least one non-empty user message; within the
     operator's caps on messages and characters per request."""
     if not isinstance(raw, list) or not raw:
@@ -129,7 +129,7 @@ def parse_messages(raw: Any) -> list[BaseMessage]:
         check_cap("messages", len(raw))
     except CapExceeded as exc:
         raise cap_error(exc, "messages") from None
-    out: list[BaseMessage] = []
+    out: list[AnyMessage] = []
     for i, item in enumerate(raw):
         where = f"messages[{i}]"
         if not isinstance(item, dict):
