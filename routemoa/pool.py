@@ -216,8 +216,10 @@ def _check_keys_set(pool: Pool) -> None:
 
 # ---------------------------------------------------------------------------------------------- YAML
 
-_Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml when PyYAML has it (it does in its wheels): the checks below stay fast on 1 MiB of anything."""
+try:  # libyaml when PyYAML has it (it does in its wheels): the checks below stay fast on 1 MiB of anything
+    from yaml import CSafeLoader as _Parser
+except ImportError:
+    from yaml import SafeLoader as _Parser  # type: ignore[assignment]
 
 
 class _PoolYamlLoader(_Parser):
@@ -246,13 +248,14 @@ def parse_yaml(text: str, where: str) -> Any:
     try:
         depth = 0
         for count, event in enumerate(yaml.parse(text, Loader=_Parser)):
-            line = f"line {event.start_mark.line + 1}"
+            line = f"line {event.start_mark.line + 1}" if event.start_mark else "an unknown line"
             if count >= MAX_YAML_EVENTS:
                 raise _error(where, f"YAML has too many nodes (more than {MAX_YAML_EVENTS}) at {line}")
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
                 raise _error(where, f"YAML anchors and aliases are not allowed ({line})")
-            if getattr(event, "tag", None) is not None:
-                raise _error(where, f"YAML tags are not allowed ({line}: {show(event.tag, 80)})")
+            tag = getattr(event, "tag", None)
+            if tag is not None:
+                raise _error(where, f"YAML tags are not allowed ({line}: {show(tag, 80)})")
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_YAML_DEPTH:
@@ -300,7 +303,7 @@ def _check_model(raw: Any, index: int, where: str, known_providers: set[str]) ->
     for key in ("name", "provider", "description"):
         if key not in values:
             raise fail(key, "is required and must be a non-empty string")
-    spec = {
+    spec: dict[str, Any] = {
         "name": _text(values["name"], "name", fail),
         "provider": _text(values["provider"], "provider", fail),
         "description": _text(values["description"], "description", fail, multiline=True),

@@ -147,7 +147,8 @@ def prior_scores(queries: Sequence[str], pool: Pool, progress: bool = True) -> t
         columns = [scorer.models.index(name) for name in names]
         rows = _batched(queries, scorer.score, progress)
         return [{name: float(row[c]) for name, c in zip(names, columns)} for row in rows], "trained"
-    scores, sources = [], set()
+    scores: list[dict[str, float]] = []
+    sources: set[str] = set()
     for query in tqdm(queries, desc="prior", unit="query", disable=not progress):
         prior = pool_prior(query, pool)
         scores.append(prior.scores)

@@ -23,6 +23,7 @@ from typing import Any
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from routemoa.local_engine import MODEL_NAME, LocalModelUnavailable, Outcome, Request, canonical_response_format, engine
@@ -39,7 +40,7 @@ def _to_chat(messages: list[BaseMessage]) -> tuple[dict[str, str], ...]:
     return tuple({"role": _ROLES.get(m.type, "user"), "content": m.text} for m in messages)
 
 
-def _usage(outcome: Outcome) -> dict[str, int]:
+def _usage(outcome: Outcome) -> UsageMetadata:
     total = outcome.prompt_tokens + outcome.output_tokens
     return {"input_tokens": outcome.prompt_tokens, "output_tokens": outcome.output_tokens, "total_tokens": total}
 
@@ -143,7 +144,11 @@ class LocalChatModel(BaseChatModel):
         loop = asyncio.get_running_loop()
         pieces: asyncio.Queue[str | None] = asyncio.Queue()
         cancel = threading.Event()
-        future = engine().submit(request, cancel, lambda piece: loop.call_soon_threadsafe(pieces.put_nowait, piece))
+
+        def deliver(piece: str) -> None:
+            loop.call_soon_threadsafe(pieces.put_nowait, piece)
+
+        future = engine().submit(request, cancel, deliver)
         future.add_done_callback(lambda _: loop.call_soon_threadsafe(pieces.put_nowait, None))
         try:
             while (piece := await pieces.get()) is not None:

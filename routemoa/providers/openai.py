@@ -9,6 +9,7 @@ import threading
 
 import httpx
 from langchain_core.language_models import BaseChatModel
+from pydantic import SecretStr
 
 from routemoa.providers.registry import CallSettings
 from routemoa.spec import ModelSpec
@@ -44,12 +45,12 @@ def _new_openai_model(spec: ModelSpec, settings: CallSettings, api_key: str, htt
     from langchain_openai import ChatOpenAI
 
     return ChatOpenAI(
-        model=spec.model,
+        model=spec.model or spec.name,
         base_url=spec.base_url,
-        api_key=api_key or "not-needed",
+        api_key=SecretStr(api_key or "not-needed"),
         http_async_client=http_client,
         temperature=settings.temperature,
-        max_tokens=settings.max_tokens,
+        max_completion_tokens=settings.max_tokens,  # ChatOpenAI.max_tokens, by its alias
         timeout=settings.timeout_s,
         max_retries=0,  # the graph retries, one recorded attempt each (calls.py)
         stream_usage=True,
