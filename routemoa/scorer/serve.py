@@ -1,6 +1,6 @@
 """Serving a trained scorer: loaded once per process, thread-safe, batched, GPU when present.
 
-The encoder runs fp16 on CUDA and fp32 on CPU (see `encoder.load_encoder`); the
+The encoder runs fp16 on CUDA and fp32 on CPU (see `encoder.serving_encoder`); the
 head runs fp32 on the same device. Nothing else differs between the two paths.
 
 A query goes through the checkpoint's input rule (prefix strip, head + tail
@@ -20,7 +20,7 @@ import torch
 
 from routemoa.errors import UserError
 from routemoa.scorer.checkpoint import META_FILE, Checkpoint, load_checkpoint
-from routemoa.scorer.encoder import ENCODE_LOCK, embed, load_encoder, pick_device
+from routemoa.scorer.encoder import ENCODE_LOCK, embed, pick_device, serving_encoder
 from routemoa.scorer.shrinkage import familiarity, profile_target, shrink
 
 _LOAD_LOCK = threading.Lock()
@@ -40,7 +40,7 @@ class Scorer:
         self.net = checkpoint.net.to(self.device).eval()
         self.encoder = checkpoint.serving_encoder
         try:
-            dim = load_encoder(self.encoder, self.device).get_embedding_dimension()
+            dim = serving_encoder(self.encoder, self.device).get_embedding_dimension()
         except (OSError, ValueError) as exc:
             raise UserError(f"{checkpoint.path}: cannot load encoder '{self.encoder}' ({str(exc).splitlines()[0]})") from None
         if dim != checkpoint.net.config["dim"]:
@@ -59,7 +59,7 @@ class Scorer:
 
     def encoder_inputs(self, queries: list[str]) -> list[str]:
         """What the encoder reads of each query (the checkpoint's input rule)."""
-        encoder = load_encoder(self.encoder, self.device)
+        encoder = serving_encoder(self.encoder, self.device)
         with ENCODE_LOCK:  # a fast tokenizer must not be used by two threads at once
             return self.rule.apply(queries, encoder.tokenizer, encoder.max_seq_length)
 

@@ -1,8 +1,7 @@
 """Warm a server process at start: what the first request would otherwise load.
 
-The default pool is loaded, the scorer gives it one prior (importing
-sentence-transformers, loading the encoder and any trained checkpoint, encoding
-the model descriptions); for OpenAI-compatible models one RouteMoA run (two
+The default pool is loaded, the scorer gives it one prior (loading the serving
+encoder and any trained checkpoint, encoding the model descriptions); for OpenAI-compatible models one RouteMoA run (two
 layers and the aggregator) goes through the graph with the pool's models served
 by an in-process transport (nothing leaves the process: every node, the SDK's
 reply models, which it builds on first use, and the stream path run once); a

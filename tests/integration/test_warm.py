@@ -6,7 +6,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from routemoa.operator_pools import POOL_ENV, SERVER_ENV
-from routemoa.scorer.encoder import _load
+from routemoa.scorer.encoder import _lean, _load
 from routemoa.server import app as app_module
 from routemoa.server import warm as warm_module
 from tests.stub_openai import StubOpenAI
@@ -19,7 +19,7 @@ def test_warm_loads_pool_and_encoder_and_calls_no_provider(tmp_path, monkeypatch
         monkeypatch.setenv(POOL_ENV, stub.write_pool(tmp_path / "pool.yaml", ["alpha", "beta"]))
         assert warm_module.warm() > 0
         assert stub.requests == []  # the client code ran on an in-process transport
-    assert _load.cache_info().currsize >= 1  # the encoder is loaded
+    assert _lean.cache_info().currsize + _load.cache_info().currsize >= 1  # the serving encoder is loaded
 
 
 def test_the_app_warms_at_start_only_inside_a_server(monkeypatch):
