@@ -1,5 +1,6 @@
 """The provider registry: built-in kinds are imported on first use, so loading a pool imports no SDK or evaluation code."""
 
+import importlib
 import json
 import subprocess
 import sys
@@ -37,3 +38,10 @@ def test_a_module_path_factory_is_imported_on_first_use(monkeypatch):
     model = chat_model(spec, CallSettings(temperature=0.0, max_tokens=8, timeout_s=1.0))
     assert type(model).__name__ == "ChatOpenAI" and model.model_name == "stub-model"
     assert callable(registry._FACTORIES["lazy-endpoint"])  # resolved once, kept
+
+
+def test_every_built_in_entry_names_a_factory():
+    """The built-in kinds are strings no import checker follows: a moved or renamed factory fails here."""
+    for kind, entry in registry.BUILT_IN.items():
+        module, _, name = entry.partition(":")
+        assert callable(getattr(importlib.import_module(module), name)), kind
