@@ -9,7 +9,7 @@ own assessment nodes (SMoA: one `judge` node instead of self_assess -> cross_ass
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -42,8 +42,8 @@ ASSESSMENT_NODES: dict[AssessmentNode, Callable[..., Awaitable[dict]]] = {
 
 def build_graph(method: str = "routemoa", checkpointer=None) -> MethodGraph:
     """Compile the graph of `method` (see methods.METHODS); a checkpointer keeps threads."""
-    spec = METHODS[method]
-    builder = StateGraph(State, context_schema=spec.context, input_schema=InputState, output_schema=OutputState)
+    record = METHODS[method]
+    builder = StateGraph(State, context_schema=record.context, input_schema=InputState, output_schema=OutputState)
     builder.add_node("score", timed(make_score(method)))
     builder.add_node("select", timed(select))
     builder.add_node("agent", timed(agent))
@@ -52,7 +52,7 @@ def build_graph(method: str = "routemoa", checkpointer=None) -> MethodGraph:
     builder.add_edge("score", "select")
     builder.add_conditional_edges("select", fan_out, ["agent", "aggregate"])  # aggregate: over budget
     previous = "agent"
-    for name in spec.assessment:
+    for name in record.assessment:
         builder.add_node(name, timed(ASSESSMENT_NODES[name]))
         builder.add_edge(previous, name)
         previous = name

@@ -23,7 +23,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -32,11 +33,11 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from routemoa.errors import UserError
-from routemoa.runner import Finished, Token, stream_answer
-from routemoa.limits import CapExceeded, check_cap
 from routemoa.graph import GRAPHS
+from routemoa.limits import CapExceeded, check_cap
 from routemoa.methods import METHODS
 from routemoa.operator_pools import default_pool_name, is_server_process
+from routemoa.runner import Finished, Token, stream_answer
 from routemoa.server import catalog
 from routemoa.server import openai_api as api
 from routemoa.server.disconnect import CancelOnDisconnect

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -43,7 +44,7 @@ def test_ask_thread_continues_a_conversation(pool, scripts, tmp_path, monkeypatc
 def test_without_pool_ask_and_route_use_the_default_pool_of_the_environment(pool, tmp_path, monkeypatch, capsys):
     folder = tmp_path / "pools"
     folder.mkdir()
-    (folder / "mine.yaml").write_text(open(pool).read())
+    (folder / "mine.yaml").write_text(Path(pool).read_text())
     for default, pools in ((pool, None), ("mine", str(folder))):  # a file, then a NAME of $ROUTEMOA_POOLS
         monkeypatch.setenv(POOL_ENV, default)
         if pools:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import replace
+from itertools import pairwise
 
 import pytest
 from langchain_core.messages import AIMessage
@@ -254,7 +255,7 @@ def test_each_method_is_wired_from_its_record_and_exported_where_langgraph_json_
         assert compiled.builder.context_schema is method.context
         edges = {(e.source, e.target) for e in compiled.get_graph().edges}
         chain = ("agent", *method.assessment)
-        assert set(zip(chain, chain[1:])) | {(chain[-1], "select"), (chain[-1], "aggregate")} <= edges
+        assert set(pairwise(chain)) | {(chain[-1], "select"), (chain[-1], "aggregate")} <= edges
     assert set(GRAPHS["smoa"].get_graph().nodes) & {"self_assess", "cross_assess", "rerank"} == set()
     assert METHODS["smoa"].judged and not METHODS["routemoa"].judged
 

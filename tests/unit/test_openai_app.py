@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import fakes_serving  # noqa: E402  (registers provider kind `fake`)
+import fakes_serving
 
-from routemoa.operator_pools import POOL_ENV, POOLS_DIR_ENV  # noqa: E402
-from routemoa.server.app import app  # noqa: E402
+from routemoa.operator_pools import POOL_ENV, POOLS_DIR_ENV
+from routemoa.server.app import app
 
 Q = [{"role": "user", "content": "What is 6*7?"}]
 
