@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import fakes_serving
+import fakes_serving  # registers the fake provider kinds
 
 from routemoa.operator_pools import POOL_ENV, POOLS_DIR_ENV
 from routemoa.server.app import app
