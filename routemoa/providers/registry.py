@@ -10,10 +10,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from langchain_core.language_models import BaseChatModel
+from typing import TYPE_CHECKING
 
 from routemoa.spec import ModelSpec
+
+if TYPE_CHECKING:  # loading a pool file names kinds without importing LangChain
+    from langchain_core.language_models import BaseChatModel
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class CallSettings:
     timeout_s: float
 
 
-ProviderFactory = Callable[[ModelSpec, CallSettings], BaseChatModel]
+ProviderFactory = Callable[[ModelSpec, CallSettings], "BaseChatModel"]
 
 BUILT_IN: dict[str, str] = {
     "openai": "routemoa.providers.openai:openai_model",

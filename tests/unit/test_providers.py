@@ -1,4 +1,4 @@
-"""The provider registry: built-in kinds are imported on first use, so loading a pool imports no SDK or evaluation code."""
+"""The provider registry: built-in kinds are imported on first use, so loading a pool imports no LangChain, SDK or evaluation code."""
 
 import importlib
 import json
@@ -12,7 +12,7 @@ CHECK = """
 import json, sys
 from routemoa.pool import load_pool
 pool = load_pool(sys.argv[1])
-heavy = ("routemoa.eval", "routemoa.providers.openai", "routemoa.providers.local", "langchain_openai", "llama_cpp")
+heavy = ("routemoa.eval", "routemoa.providers.openai", "routemoa.providers.local", "langchain", "llama_cpp")
 print(json.dumps({"models": pool.names, "imported": sorted(m for m in sys.modules if m.startswith(heavy))}))
 """
 
