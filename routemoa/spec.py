@@ -21,7 +21,7 @@ class ModelSpec:
     name: str
     """Unique name, used in traces, bills and the scorer checkpoint."""
     provider: str
-    """Provider kind: `openai` (any OpenAI-compatible endpoint), `local` (in-process SmolLM2), or a registered one."""
+    """Provider kind: `openai` (any OpenAI-compatible endpoint), `local` (in-process SmolLM2), `replay` (recorded answers), or a registered one."""
     description: str
     """What the model is good at; the zero-shot prior compares the query with it."""
     input_price: float = 0.0
