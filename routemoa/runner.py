@@ -79,7 +79,7 @@ async def stream_answer(
     graph = graph if graph is not None else method_graph()
     streamed: list[str] = []
     final: dict[str, Any] = {}
-    modes = ["messages", "custom", "values"] if tokens else ["custom", "values"]
+    modes = ["messages"] * tokens + ["custom"] * (on_event is not None) + ["values"]  # only what is consumed
     stream = graph.astream({"messages": as_messages(query)}, config=config, context=context, stream_mode=modes)
     async for mode, data in stream:
         if mode == "messages":
