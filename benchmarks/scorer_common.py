@@ -33,11 +33,16 @@ def datasets(data: Path, only: str | None = None) -> dict[str, tuple[list[Record
 
 
 class EmbeddingCache:
-    """Default-encoder (CPU) vectors of texts, computed once and kept in `folder/minilm.npz`."""
+    """Encoder (CPU) vectors of texts, computed once and kept in `folder/NAME.npz`.
 
-    def __init__(self, folder: Path):
+    `encoder` None is the packaged all-MiniLM-L6-v2 (file minilm.npz); another encoder
+    directory gets a file named after the directory.
+    """
+
+    def __init__(self, folder: Path, encoder: str | None = None):
         folder.mkdir(parents=True, exist_ok=True)
-        self.path = folder / "minilm.npz"
+        self.encoder = encoder
+        self.path = folder / ("minilm.npz" if encoder is None else f"{Path(encoder).name}.npz")
         self.rows: dict[str, np.ndarray] = {}
         if self.path.exists():
             stored = np.load(self.path)
@@ -46,11 +51,11 @@ class EmbeddingCache:
     def __call__(self, texts: list[str]) -> np.ndarray:
         keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in self.rows}.items())
-        for start in range(0, len(missing), 256):
-            chunk = missing[start : start + 256]
-            vectors = embed([t for _, t in chunk], None, "cpu")
+        for start in range(0, len(missing), 128):
+            chunk = missing[start : start + 128]
+            vectors = embed([t for _, t in chunk], self.encoder, "cpu")
             self.rows.update(zip([k for k, _ in chunk], vectors))
-            print(f"embedded {min(start + 256, len(missing))}/{len(missing)} new texts", file=sys.stderr, flush=True)
+            print(f"embedded {min(start + 128, len(missing))}/{len(missing)} new texts", file=sys.stderr, flush=True)
             self.save()
         return np.stack([self.rows[k] for k in keys]).astype(np.float32)
 

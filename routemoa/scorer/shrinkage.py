@@ -10,16 +10,20 @@ training queries in the encoder's space — standardised by the training queries
 own familiarity (each against the others). With b < 0 a query far from anything
 seen in training leans on the global ranking, a familiar one on the head.
 
-Below the familiarity range the gate was calibrated on (`floor`: the 1st
-percentile of z over the held-out fold queries) the gate is not trusted: w rises
-linearly to 1 over FLOOR_RAMP standard deviations, so a query unlike anything
-seen gets the target alone (e.g. a model trained on code questions asked science
-questions falls back to the best-single ordering).
+Below the familiarity of the queries of seen tasks (`floor`: the FLOOR_PERCENTILE
+of z over the validation split, held-out queries of the training tasks) the gate
+is not trusted: w rises linearly to 1 over FLOOR_RAMP standard deviations, so a
+query unlike anything seen gets the target alone (e.g. a model trained on code
+questions asked science questions falls back to the best-single ordering).
 
 `a`, `b` and the target (base rate, or a profile temperature from PROFILE_TAUS)
-are chosen on held-out folds by `fit_gate`: "unseen" folds (a head
-trained without one task or cluster, scored on it) and the "seen" fold (the
-validation split), each weighted half, maximising top-1 plus top-3 hit rate.
+are chosen on held-out folds by `fit_gate`, with the floor applied: "unseen"
+folds (a head trained without one task or cluster, scored on it) and the "seen"
+fold (the validation split), each kind weighted half, maximising top-1 plus top-3
+hit rate minus DEFICIT_WEIGHT times the mean shortfall (top-1 plus top-3) of the
+folds that end up below the base rates alone: a gate that is better on average
+but worse than the best-single ordering on some held-out task loses to one that
+is never worse.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ GATE_B = (0.0, -0.5, -1.0, -2.0, -4.0)
 PROFILE_TAUS = (0.01, 0.03, 0.1)
 FLOOR_PERCENTILE = 1.0
 FLOOR_RAMP = 1.0
+DEFICIT_WEIGHT = 1.0
 NEVER, ALWAYS = -50.0, 50.0
 """Gate offsets standing for w = 0 (head only) and w = 1 (base rate only)."""
 
@@ -72,6 +77,14 @@ def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
 
 
+def _weight(a: float, b: float, z: np.ndarray, floor: float | None) -> np.ndarray:
+    """sigmoid(a + b·z), raised to a ramp toward 1 below `floor`."""
+    w = _sigmoid(a + b * z)
+    if floor is None:
+        return w
+    return np.maximum(w, np.clip((floor - z) / FLOOR_RAMP, 0.0, 1.0))
+
+
 @dataclass(frozen=True)
 class Gate:
     """The fitted weight w(z) = sigmoid(a + b·z), z = (familiarity − mean) / std."""
@@ -88,11 +101,7 @@ class Gate:
 
     def weight(self, fam: np.ndarray) -> np.ndarray:
         """Per query: the share given to the target."""
-        z = (fam - self.mean) / self.std
-        w = _sigmoid(self.a + self.b * z)
-        if self.floor is None:
-            return w
-        return np.maximum(w, np.clip((self.floor - z) / FLOOR_RAMP, 0.0, 1.0))
+        return _weight(self.a, self.b, (fam - self.mean) / self.std, self.floor)
 
     def to_json(self) -> dict:
         return {"a": self.a, "b": self.b, "mean": self.mean, "std": self.std, "k": self.k, "tau": self.tau, "floor": self.floor}
@@ -127,31 +136,44 @@ class Fold:
     labels: np.ndarray
 
 
-def _objective(folds: list[Fold], a: float, b: float, tau: float | None) -> float:
+def _rates(fold: Fold, a: float, b: float, tau: float | None, floor: float | None) -> tuple[float, float]:
+    rates = hit_rates(shrink(fold.probs, fold.targets[tau], _weight(a, b, fold.z, floor)), fold.labels)
+    return rates["top1_hit"], rates["top3_hit"]
+
+
+def _objective(folds: list[Fold], bases: list[tuple[float, float]], a: float, b: float, tau: float | None, floor: float | None) -> float:
+    """Mean over fold kinds of top-1 + top-3, minus DEFICIT_WEIGHT × the mean shortfall below the base rates alone (`bases`)."""
     by_kind: dict[str, list[float]] = {}
-    for fold in folds:
-        rates = hit_rates(shrink(fold.probs, fold.targets[tau], _sigmoid(a + b * fold.z)), fold.labels)
-        by_kind.setdefault(fold.kind, []).append(rates["top1_hit"] + rates["top3_hit"])
-    return float(np.mean([np.mean(v) for v in by_kind.values()]))
+    shortfall = []
+    for fold, (base1, base3) in zip(folds, bases):
+        top1, top3 = _rates(fold, a, b, tau, floor)
+        by_kind.setdefault(fold.kind, []).append(top1 + top3)
+        shortfall.append(max(0.0, base1 - top1) + max(0.0, base3 - top3))
+    return round(float(np.mean([np.mean(v) for v in by_kind.values()]) - DEFICIT_WEIGHT * np.mean(shortfall)), 10)
 
 
-def fit_gate(folds: list[Fold]) -> tuple[float, float, float | None, dict]:
-    """(a, b, tau) maximising the fold objective over the grid (ties: least shrinkage, base rate), and a summary."""
+def fit_gate(folds: list[Fold], floor: float | None = None) -> tuple[float, float, float | None, dict]:
+    """(a, b, tau) maximising the fold objective over the grid (ties: least shrinkage, base rate), and a summary.
+
+    `floor` (see `calibrated_floor`) is applied as it will be when serving.
+    """
     taus = [t for t in folds[0].targets if all(t in f.targets for f in folds)]
     order = {t: -i for i, t in enumerate(taus)}  # ties prefer the earlier target (None, the base rate, first)
     candidates = [(NEVER, 0.0, None)] + [(a, b, t) for t in taus for a in (*GATE_A, ALWAYS) for b in GATE_B]
-    scored = [(_objective(folds, a, b, t), -a, b, order[t], t) for a, b, t in candidates]
+    bases = [_rates(fold, ALWAYS, 0.0, None, None) for fold in folds]
+    scored = [(_objective(folds, bases, a, b, t, floor), -a, b, order[t], t) for a, b, t in candidates]
     best = max(scored, key=lambda row: row[:4])
     a, b, tau = -best[1], best[2], best[4]
     summary = {
-        "objective": round(best[0], 4),
-        "head_only": round(_objective(folds, NEVER, 0.0, None), 4),
-        "base_only": round(_objective(folds, ALWAYS, 0.0, None), 4),
+        "objective": best[0],
+        "head_only": _objective(folds, bases, NEVER, 0.0, None, floor),
+        "base_only": _objective(folds, bases, ALWAYS, 0.0, None, None),
         "folds": {kind: sum(f.kind == kind for f in folds) for kind in ("seen", "unseen")},
     }
     return a, b, tau, summary
 
 
 def calibrated_floor(folds: list[Fold]) -> float:
-    """FLOOR_PERCENTILE of z over every held-out fold query."""
-    return float(np.percentile(np.concatenate([f.z for f in folds]), FLOOR_PERCENTILE))
+    """FLOOR_PERCENTILE of z over the seen fold's queries (every fold's when there is no seen fold)."""
+    seen = [f.z for f in folds if f.kind == "seen"] or [f.z for f in folds]
+    return float(np.percentile(np.concatenate(seen), FLOOR_PERCENTILE))

@@ -11,7 +11,8 @@ The encoder reads each query through the checkpoint's input rule (`text.InputRul
 shared prefixes found in the training queries are stripped, long texts keep a
 head + tail window). After the final head, `shrinkage` heads are trained on folds
 that each leave one task (or cluster) out, and the gate that pulls unfamiliar
-queries toward the per-model base rate is fitted on them (`shrinkage.fit_gate`).
+queries toward the per-model base rate is fitted on them (`shrinkage.fit_gate`), so
+that no held-out task ends up below the best-single ordering where that can be had.
 """
 
 from __future__ import annotations
@@ -263,8 +264,9 @@ def _calibrate(config, base, labels, cluster_ids, train_idx, val_idx, net, devic
             continue
         head, _, _ = _fit(frozen, embedder, labels, cluster_ids, fit_idx, stop_idx, device, f"fold {number}", progress, contrastive)
         folds.append(fold("unseen", fit_idx, held_idx, head))
-    a, b, tau, summary = fit_gate(folds)
-    return Gate(a, b, mean, std, tau=tau, floor=calibrated_floor(folds)), summary
+    floor = calibrated_floor(folds)
+    a, b, tau, summary = fit_gate(folds, floor)
+    return Gate(a, b, mean, std, tau=tau, floor=floor), summary
 
 
 def input_rule(config: TrainConfig, queries: list[str]) -> InputRule:

@@ -4,7 +4,18 @@ import numpy as np
 import pytest
 
 from routemoa.scorer.cold_start import cold_start_scores, price_anchor
-from routemoa.scorer.shrinkage import ALWAYS, NEVER, Fold, Gate, familiarity, fit_gate, profile_target, shrink, task_profiles
+from routemoa.scorer.shrinkage import (
+    ALWAYS,
+    NEVER,
+    Fold,
+    Gate,
+    calibrated_floor,
+    familiarity,
+    fit_gate,
+    profile_target,
+    shrink,
+    task_profiles,
+)
 from routemoa.scorer.text import InputRule, common_prefixes, head_tail
 
 SHOTS = "".join(f"Question {i}: what is {i} + {i}?\nAnswer: {2 * i}\n\n" for i in range(12))
@@ -83,6 +94,18 @@ def test_fit_gate_prefers_the_head_when_it_is_right():
     assert (a, b) == (NEVER, 0.0)
     a, _, _, _ = fit_gate([_fold("seen", 0.0, 0, 1)])
     assert a == ALWAYS or a > 0
+
+
+def test_gate_is_fitted_with_the_floor_and_penalises_shortfalls():
+    """The floor comes from the seen fold; a fold left below the base rates costs its shortfall."""
+    seen, unseen = _fold("seen", 0.0, right=1, head_pick=1), _fold("unseen", -3.0, right=0, head_pick=1)
+    assert calibrated_floor([seen, unseen]) == pytest.approx(0.0)  # the unseen fold's z does not lower it
+    # Without the floor the head alone is right on the seen fold and wrong on the unseen one:
+    # mean (2 + 1) / 2 minus the unseen fold's shortfall of 1 over two folds.
+    assert fit_gate([seen, unseen])[3]["head_only"] == pytest.approx(1.0)
+    # With it the unseen queries (3 below the floor) get the base rates, and the head alone is enough.
+    a, b, _, summary = fit_gate([seen, unseen], floor=0.0)
+    assert (a, b) == (NEVER, 0.0) and summary["objective"] == pytest.approx(2.0)
 
 
 def test_task_profile_target_is_a_soft_task_router():
