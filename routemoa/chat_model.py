@@ -37,6 +37,7 @@ from langchain_core.utils.function_calling import convert_to_json_schema
 from pydantic import BaseModel, Field, create_model
 
 from routemoa.context import CONTEXT_FIELDS, Context
+from routemoa.method_context import context_for
 from routemoa.runner import Finished, Token, method_graph, stream_answer
 
 SUPPORTED = (
@@ -82,7 +83,7 @@ class _ChatRouteMoA(BaseChatModel):
     def context(self, **overrides: Any) -> Context:
         """The Context a call runs with: the fields set, `knobs`, then `overrides` (ValueError on a bad knob)."""
         named = {name: getattr(self, name) for name in CONTEXT_FIELDS if getattr(self, name) is not None}
-        return Context.from_mapping(self.method, {**named, **self.knobs, **overrides})
+        return context_for(self.method, {**named, **self.knobs, **overrides})
 
     def _call_context(self, stop: list[str] | None, options: dict[str, Any]) -> Context:
         """The Context of one call: call keywords (and bound ones) override the fields."""

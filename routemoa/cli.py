@@ -14,9 +14,10 @@ from routemoa.context import Context
 from routemoa.errors import UserError
 from routemoa.eval.cli import register as register_eval
 from routemoa.eval.cli import register_calibrate
+from routemoa.method_context import context_for
+from routemoa.report import format_event, format_run_table
 from routemoa.scorer.cli import register as register_scorer
 from routemoa.server.cli import register as register_serve
-from routemoa.report import format_run_table, format_event
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -39,7 +40,7 @@ async def _ask(args: argparse.Namespace) -> dict:
     load_pool(pool)  # validate before anything loads or runs
     knobs = {k: v for k, v in {"pool": pool, "max_layers": args.max_layers, "top_k": args.top_k,
              "threshold": args.threshold, "aggregator": args.aggregator, "max_usd": args.max_usd}.items() if v is not None}
-    context = Context.from_mapping("routemoa", knobs)
+    context = context_for("routemoa", knobs)
     on_event = None if args.quiet else (lambda event: print(format_event(event), file=sys.stderr, flush=True))
     if not args.thread:
         return await run_query(args.question, context, on_event=on_event)

@@ -1,25 +1,23 @@
 """Runtime context: every knob of a RouteMoA run, settable per run.
 
 Knobs live in the run's runtime context (`runtime.context`), never in state:
-each node reads them through `run_context`, so resuming or forking a thread
-with a new context takes effect from the next node. `Context.from_mapping` is
-the one place where knobs from outside (CLI flags, HTTP requests, a parent
-graph, eval) are checked. The field descriptions and bounds become the form
+each node reads them through `method_context.run_context`, so resuming or
+forking a thread with a new context takes effect from the next node.
+`method_context.context_for` is the one place where knobs from outside (CLI
+flags, HTTP requests, a parent graph, eval) are checked. The field descriptions and bounds become the form
 LangGraph Studio shows. Defaults are the reference paper's large-pool values
 where it gives one.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import math
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from routemoa.errors import UserError
 from routemoa.operator_pools import POOL_ENV, default_pool_value, is_server_process
-
 
 Selection = Literal["routed", "all", "random", "single"]
 SELECTIONS: tuple[str, ...] = ("routed", "all", "random", "single")
@@ -132,42 +130,6 @@ class Context:
         """The knobs whose value differs from this class's defaults."""
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != _field_default(f)}
 
-    @staticmethod
-    def from_mapping(method: str, value: Any = None, *, client: bool = False) -> "Context":
-        """The Context of a run of `method` from what a caller gave: None (the method's defaults),
-        a Context (a plain Context given to a baseline keeps the baseline's defaults for the
-        knobs it leaves at Context's defaults), or a mapping of knob names (unknown names and
-        wrong types are errors). `client=True`: the values come from a client of a server, so
-        the operator's policy applies (named pools only, caps). Raises ValueError (a UserError)
-        with one line."""
-        from routemoa.methods import METHODS
-
-        if method not in METHODS:
-            raise UserError(f"unknown method '{method}' (known: {', '.join(METHODS)})")
-        cls = METHODS[method].context
-        if isinstance(value, cls) and not client:
-            return value
-        if isinstance(value, Context):
-            mapping = value.explicit() if type(value) is not cls else {f.name: getattr(value, f.name) for f in fields(value)}
-        elif value is None:
-            mapping = {}
-        elif isinstance(value, Mapping):
-            mapping = dict(value)
-        else:
-            raise UserError(
-                f"the run's context is a {type(value).__name__}, not RouteMoA knobs: embed RouteMoA with "
-                "routemoa.as_node(...), which maps your context to RouteMoA's"
-            )
-        unknown = sorted(str(k) for k in mapping if k not in CONTEXT_FIELDS)
-        if unknown:
-            name = unknown[0][:60]
-            raise KnobError(name, f"invalid context: unknown field '{name}' (known: {', '.join(CONTEXT_FIELDS)})")
-        ctx = cls(**mapping)
-        if client:
-            from routemoa.limits import apply_client_policy
-
-            ctx = apply_client_policy(ctx, mapping.get("pool") or None)
-        return ctx
 
 
 def _field_default(f: dataclasses.Field) -> Any:
@@ -239,22 +201,3 @@ def client_mode(value: Any) -> bool:
     if getattr(value, CHECKED, False):
         return False
     return is_server_process()
-
-
-RESOLVED = "_routemoa_resolved"
-"""Attribute `run_context` sets on a server run's context: (method, the Context the policy gave), so that
-the run's later nodes reuse it instead of checking the same knobs again (a thread hop and a pools listing each)."""
-
-
-async def run_context(runtime, method: str) -> Context:
-    """The Context of the node's run: `runtime.context` checked against `method`'s knobs."""
-    value = runtime.context
-    if client_mode(value):
-        resolved = getattr(value, RESOLVED, None)
-        if resolved is not None and resolved[0] == method:
-            return resolved[1]
-        ctx = await asyncio.to_thread(Context.from_mapping, method, value, client=True)
-        if isinstance(value, Context):  # built by the server for this run only
-            setattr(value, RESOLVED, (method, ctx))
-        return ctx
-    return Context.from_mapping(method, value)

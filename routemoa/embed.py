@@ -27,6 +27,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from routemoa.context import Context
+from routemoa.method_context import context_for
 from routemoa.methods import METHODS
 from routemoa.runner import method_graph, run_query
 
@@ -36,12 +37,12 @@ ContextSource = Context | Mapping[str, Any] | None
 def as_node(method: str = "routemoa", context: ContextSource | Callable[[Any], ContextSource] = None):
     """A node function for a parent graph whose state has `messages`: it answers the conversation with
     `method` and appends the answer (an AIMessage whose metadata holds the bill and the trace)."""
-    Context.from_mapping(method, None if callable(context) else context)  # a bad method or knob fails now, not mid-run
+    context_for(method, None if callable(context) else context)  # a bad method or knob fails now, not mid-run
     graph = method_graph(method)
 
     async def routemoa(state: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
         knobs = context(runtime.context) if callable(context) else context
-        output = await graph.ainvoke({"messages": list(state["messages"])}, context=Context.from_mapping(method, knobs))
+        output = await graph.ainvoke({"messages": list(state["messages"])}, context=context_for(method, knobs))
         answer: AIMessage = output["messages"][-1]
         metadata = {**answer.response_metadata, "bill": output.get("bill"), "trace": output.get("trace")}
         return {"messages": [answer.model_copy(update={"response_metadata": metadata})]}
@@ -63,7 +64,7 @@ def as_tool(
 ) -> BaseTool:
     """A LangChain tool (for create_agent / create_react_agent or `bind_tools`) that answers a question
     with `method`; a run in which every model failed is a tool error the agent sees as text."""
-    knobs = Context.from_mapping(method, context)
+    knobs = context_for(method, context)
     graph = method_graph(method)
 
     async def answer(question: str) -> str:

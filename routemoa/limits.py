@@ -9,11 +9,13 @@ the Python API (the user owns the machine) are not capped.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from routemoa.context import KnobError
+from routemoa.context import CHECKED, KnobError
 from routemoa.errors import UserError
+from routemoa.methods import METHODS
+from routemoa.operator_pools import default_pool_value, resolve_client_pool
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,6 @@ KNOB_CAPS = ("max_layers", "top_k", "max_tokens")
 def check_caps() -> None:
     """Check the operator's cap settings at server startup: each a positive integer, and no knob
     cap below a method's default (every request that leaves the knob unset would be refused)."""
-    from dataclasses import fields
-
-    from routemoa.methods import METHODS
-
     limits = {name: cap.value() for name, cap in CAPS.items()}
     for method, spec in METHODS.items():
         defaults: dict[str, Any] = {f.name: f.default for f in fields(spec.context)}
@@ -93,11 +91,6 @@ def apply_client_policy(ctx, asked_pool: str | None):
     value that a Context built from a client's mapping carries: the default) resolved among the
     operator's named pools, knobs within caps; marked as checked (`context.CHECKED`).
     I/O: lists the pools directory."""
-    from dataclasses import replace
-
-    from routemoa.context import CHECKED
-    from routemoa.operator_pools import default_pool_value, resolve_client_pool
-
     for name in KNOB_CAPS:
         check_cap(name, getattr(ctx, name))
     if asked_pool == default_pool_value():

@@ -17,10 +17,10 @@ from langchain_core.messages import AnyMessage
 
 from routemoa.budget import expected_call_usd, messages_chars
 from routemoa.calls import settings_for
-from routemoa.context import Context
-from routemoa.conversation import last_question
 from routemoa.candidates import agent_messages
+from routemoa.conversation import last_question
 from routemoa.layer_plan import layer_tasks
+from routemoa.method_context import context_for
 from routemoa.pool import load_pool
 from routemoa.runner import as_messages
 from routemoa.scorer import pool_prior
@@ -29,7 +29,7 @@ from routemoa.selection import choose_models
 
 def route(query: str | Sequence[AnyMessage], context: Any = None, *, method: str = "routemoa") -> dict[str, Any]:
     """The routing plan of `query` under `method` and `context` (None, a Context or a mapping of knobs)."""
-    ctx = Context.from_mapping(method, context)
+    ctx = context_for(method, context)
     messages = as_messages(query)
     question = last_question(messages)
     pool = load_pool(ctx.pool)

@@ -7,12 +7,12 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from routemoa.context import Context
 from routemoa.contracts import Bill
 from routemoa.errors import UserError
 from routemoa.eval.benchmark import BenchmarkItem
 from routemoa.eval.cache import ResultCache
 from routemoa.eval.checkers import PASS_MARK, Judge, grade_async
+from routemoa.method_context import context_for
 from routemoa.methods import METHODS
 from routemoa.spec import Pool
 
@@ -69,7 +69,7 @@ async def run_live(
 
     async def one(run: MethodRun, item: BenchmarkItem) -> dict[str, Any] | None:
         async def answer() -> dict[str, Any]:
-            context = Context.from_mapping(run.method, {"pool": pool_path, **(knobs or {}), **run.knobs})
+            context = context_for(run.method, {"pool": pool_path, **(knobs or {}), **run.knobs})
             out = await run_query(item.question, context, graph=graphs[run.method])
             bill: Bill | None = out.get("bill")
             text = out.get("answer") or ""

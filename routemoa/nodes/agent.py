@@ -8,8 +8,9 @@ from langgraph.runtime import Runtime
 
 from routemoa.calls import call_model, settings_for
 from routemoa.candidates import agent_messages
-from routemoa.context import Context, run_context
+from routemoa.context import Context
 from routemoa.garbage import screen
+from routemoa.method_context import run_context
 from routemoa.parsing import parse_reply
 from routemoa.pool import load_pool
 from routemoa.reply_schema import scored_response_format

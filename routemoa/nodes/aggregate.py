@@ -12,10 +12,11 @@ from routemoa.billing import build_bill
 from routemoa.budget import OVER_BUDGET, budget_stop, check_budget, expected_call_usd, messages_chars, spent_usd
 from routemoa.calls import call_model, settings_for
 from routemoa.candidates import candidate_blocks, with_system
-from routemoa.context import Context, run_context
+from routemoa.context import Context
 from routemoa.contracts import Aggregation, Bill
 from routemoa.conversation import history_before_query
 from routemoa.garbage import screen
+from routemoa.method_context import run_context
 from routemoa.pool import load_pool
 from routemoa.state import AgentRecord, State
 from routemoa.timing import active_seconds

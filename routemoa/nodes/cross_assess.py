@@ -5,7 +5,8 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from routemoa.assessment import peer_consensus, self_scores, update_self_caps
-from routemoa.context import Context, run_context
+from routemoa.context import Context
+from routemoa.method_context import run_context
 from routemoa.state import State
 
 

@@ -11,9 +11,10 @@ from routemoa import prompts
 from routemoa.assessment import layer_records
 from routemoa.calls import call_model, settings_for
 from routemoa.candidates import candidate_blocks
-from routemoa.context import Context, run_context
+from routemoa.context import Context
 from routemoa.decision import EARLY_EXIT, NEXT_LAYER
 from routemoa.layer_end import close_layer, decide_layer
+from routemoa.method_context import run_context
 from routemoa.parsing import find_object
 from routemoa.pool import load_pool
 from routemoa.state import AgentRecord, State

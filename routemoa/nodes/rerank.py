@@ -5,10 +5,11 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from routemoa.assessment import capped, exit_support, layer_records, scored_layer, self_scores, unscored
-from routemoa.context import Context, run_context
+from routemoa.context import Context
 from routemoa.contracts import ModelScores, RunDecision
 from routemoa.fusion import LayerScores, fuse
 from routemoa.layer_end import close_layer, decide_layer
+from routemoa.method_context import run_context
 from routemoa.state import State
 
 

@@ -11,9 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from langchain_core.messages import AnyMessage
 from langgraph.runtime import Runtime
 
-from routemoa.context import Context, run_context
+from routemoa.context import Context
 from routemoa.conversation import last_question
 from routemoa.errors import UserError
+from routemoa.method_context import run_context
 from routemoa.pool import load_pool
 from routemoa.scorer import Prior, pool_prior
 from routemoa.state import State, new_run

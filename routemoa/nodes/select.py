@@ -7,9 +7,10 @@ from langgraph.types import Send
 
 from routemoa.assessment import layer_records
 from routemoa.budget import OVER_BUDGET, BudgetCheck, check_budget, spent_usd
-from routemoa.context import Context, run_context
+from routemoa.context import Context
 from routemoa.contracts import LayerDone, LayerStart, SelectedModel, ShownAnswer, TraceEntry
 from routemoa.layer_plan import layer_expected_usd, layer_tasks
+from routemoa.method_context import run_context
 from routemoa.pool import load_pool
 from routemoa.selection import choose_models
 from routemoa.state import State

@@ -31,6 +31,7 @@ from typing_extensions import TypedDict
 from routemoa.context import Context, KnobError
 from routemoa.contracts import Bill, RunDecision, TraceEntry
 from routemoa.limits import CapExceeded, check_cap
+from routemoa.method_context import context_for
 from routemoa.methods import METHODS
 
 KNOBS_FIELD = "routemoa"
@@ -200,7 +201,7 @@ def parse_context(body: dict[str, Any], method: str = "routemoa") -> Context:
     }
     knobs.update({name: value for name, value in standard.items() if value is not None and name not in knobs})
     try:
-        context = Context.from_mapping(method, knobs, client=True)
+        context = context_for(method, knobs, client=True)
     except KnobError as exc:
         param = exc.knob if exc.knob in standard and exc.knob not in (body.get(KNOBS_FIELD) or {}) else f"{KNOBS_FIELD}.{exc.knob}"
         code = "cap_exceeded" if isinstance(exc, CapExceeded) else "pool_not_allowed" if exc.knob == "pool" else None

@@ -4,7 +4,7 @@ langgraph.json names `auth` here (`"auth": {"path": ...:auth}`), LangGraph's
 custom-auth extension point. `authenticate` lets every request in — the server
 requires no credentials; an operator who needs them adds the check there (or
 in a proxy in front). The handlers refuse, with a 4xx and one line, what
-`Context.from_mapping(..., client=True)` and `limits.check_cap` refuse on the
+`context_for(..., client=True)` and `limits.check_cap` refuse on the
 OpenAI endpoint: a run (`/runs/wait`, `/runs/stream`, `/threads/{id}/runs...`,
 Studio), a cron or an assistant whose context names a pool that is not one of the
 operator's, or a knob above a cap; a run whose input passes the caps on
@@ -19,9 +19,10 @@ from typing import Any, Mapping
 
 from langgraph_sdk import Auth, get_client
 
-from routemoa.context import CONTEXT_FIELDS, Context
+from routemoa.context import CONTEXT_FIELDS
 from routemoa.errors import UserError
 from routemoa.limits import CapExceeded, check_cap
+from routemoa.method_context import context_for
 from routemoa.methods import METHODS
 
 auth = Auth()
@@ -53,7 +54,7 @@ async def check_context(method: str, context: Any) -> None:
     if method not in METHODS:
         return
     try:
-        await asyncio.to_thread(Context.from_mapping, method, knobs_of(context) or None, client=True)
+        await asyncio.to_thread(context_for, method, knobs_of(context) or None, client=True)
     except UserError as exc:
         raise _refuse(exc) from None
 

@@ -7,6 +7,7 @@ import pytest
 from routemoa.context import Context, KnobError, client_mode
 from routemoa.errors import UserError
 from routemoa.limits import CAPS, CapExceeded, check_cap
+from routemoa.method_context import context_for
 from routemoa.operator_pools import LANGGRAPH_SERVER_ENV, POOL_ENV, POOLS_DIR_ENV, SERVER_ENV
 
 
@@ -46,10 +47,10 @@ def test_a_bad_cap_setting_is_a_user_error(monkeypatch, raw):
 
 
 def test_a_client_mapping_gets_the_operator_pool_and_a_checked_context(server):
-    ctx = Context.from_mapping("routemoa", {"pool": "slow", "max_layers": 2}, client=True)
+    ctx = context_for("routemoa", {"pool": "slow", "max_layers": 2}, client=True)
     assert ctx.pool == str(server / "slow.yaml") and ctx.max_layers == 2
     assert not client_mode(ctx)  # checked once: the nodes trust it (the OpenAI app's runs)
-    assert Context.from_mapping("routemoa", {}, client=True).pool == str(server / "fast.yaml")
+    assert context_for("routemoa", {}, client=True).pool == str(server / "fast.yaml")
 
 
 def test_a_context_built_from_a_client_mapping_passes_the_policy(server):
@@ -57,12 +58,12 @@ def test_a_context_built_from_a_client_mapping_passes_the_policy(server):
     built = Context(pool="../fast")
     assert client_mode(built) and client_mode({"pool": "slow"}) and client_mode(None)
     with pytest.raises(KnobError) as refused:
-        Context.from_mapping("routemoa", built, client=True)
+        context_for("routemoa", built, client=True)
     assert refused.value.knob == "pool" and "choose one of: fast, slow" in str(refused.value)
     omitted = Context()  # the client named no pool: the field holds the operator's default value
-    assert Context.from_mapping("routemoa", omitted, client=True).pool == str(server / "fast.yaml")
+    assert context_for("routemoa", omitted, client=True).pool == str(server / "fast.yaml")
     with pytest.raises(CapExceeded):
-        Context.from_mapping("routemoa", Context(top_k=17), client=True)
+        context_for("routemoa", Context(top_k=17), client=True)
 
 
 def test_outside_a_server_contexts_are_trusted(monkeypatch, tmp_path):
@@ -74,7 +75,7 @@ def test_outside_a_server_contexts_are_trusted(monkeypatch, tmp_path):
 def test_an_empty_pool_is_the_operators_default(server):
     """Studio's form sends pool "" when left alone: the operator's default, whatever it is."""
     for value in ({"pool": ""}, Context(pool="")):
-        ctx = Context.from_mapping("routemoa", value, client=True)
+        ctx = context_for("routemoa", value, client=True)
         assert ctx.pool == str(server / "fast.yaml")
     with pytest.raises(KnobError, match="choose one of: fast, slow"):
-        Context.from_mapping("routemoa", {"pool": "embedded"}, client=True)
+        context_for("routemoa", {"pool": "embedded"}, client=True)
