@@ -26,7 +26,7 @@ import queue
 import threading
 from dataclasses import fields
 from operator import itemgetter
-from typing import Any, AsyncIterator, Iterator, Optional, get_type_hints
+from typing import Any, AsyncIterator, Iterator, get_type_hints
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, UsageMetadata
@@ -176,7 +176,7 @@ def _knob_fields() -> dict[str, Any]:
     """One optional field per Context knob, with its description (None: the method's default)."""
     hints = get_type_hints(Context)
     return {
-        f.name: (Optional[hints[f.name]], Field(default=None, description=f"{f.metadata['description']} (None: the method's default)"))
+        f.name: (hints[f.name] | None, Field(default=None, description=f"{f.metadata['description']} (None: the method's default)"))
         for f in fields(Context)
     }
 

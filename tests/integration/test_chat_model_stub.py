@@ -125,7 +125,7 @@ def test_a_single_answer_still_goes_through_the_aggregator_for_a_format(stub, tm
 
 def test_tools_and_unknown_options_get_clear_errors(pool):
     llm = ChatRouteMoA(pool=pool)
-    with pytest.raises(NotImplementedError, match="cannot call tools.*routemoa.as_tool"):
+    with pytest.raises(NotImplementedError, match=r"cannot call tools.*routemoa\.as_tool"):
         llm.bind_tools([Answer])
     with pytest.raises(ValueError, match="does not support the call option 'logprobs'"):
         llm.invoke(Q, logprobs=True)

@@ -63,7 +63,7 @@ def test_every_model_failing_raises(tmp_path):
 def test_bad_knob_is_a_value_error(pool):
     with pytest.raises(ValueError, match="max_layers"):
         ChatRouteMoA(pool=pool, max_layers=0).invoke("hi")
-    with pytest.raises(ValueError, match="unknown field .unknown_knob."):
+    with pytest.raises(ValueError, match=r"unknown field .unknown_knob."):
         ChatRouteMoA(pool=pool, knobs={"unknown_knob": 1}).context()
 
 

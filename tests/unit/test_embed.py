@@ -67,7 +67,7 @@ async def test_node_with_fixed_knobs_and_a_dict_context_with_extra_keys(pool):
 async def test_parent_streams_the_aggregator_tokens(pool):
     parent = _parent(routemoa.as_node(context=lambda app: {"pool": app.pool_file, "max_layers": 1}))
     tokens = []
-    async for _ns, mode, data in parent.astream(
+    async for _ns, _mode, data in parent.astream(
         {"messages": [("user", "What is 6*7?")]}, context=AppContext(user="x", pool_file=pool), stream_mode=["messages"], subgraphs=True
     ):
         message, _meta = data

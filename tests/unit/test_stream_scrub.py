@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +15,7 @@ SECRETS = ["sk-abc123XYZ", "sk-abc1", "pw-9876"]
 def streamed(text: str, cuts: list[int]) -> str:
     scrubber = StreamScrubber(SECRETS)
     bounds = [0, *sorted(c % (len(text) + 1) for c in cuts), len(text)]
-    out = [scrubber.feed(text[a:b]) for a, b in zip(bounds, bounds[1:])]
+    out = [scrubber.feed(text[a:b]) for a, b in itertools.pairwise(bounds)]
     return "".join(out) + scrubber.flush()
 
 
