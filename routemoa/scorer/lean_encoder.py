@@ -140,8 +140,9 @@ class LeanEncoder:
             tokens[row, : len(t)] = t
             mask[row, : len(t)] = 1.0
         x = _layer_norm(self.word[tokens] + self.position[:length] + self.token_type, *self.embed_norm, self.eps)
-        key_bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
         hidden = x.shape[-1]
+        x = x.reshape(batch * length, hidden)  # every projection is one 2-d GEMM (numpy's stacked matmul is ~7x slower)
+        key_bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
         head = hidden // self.heads
         scale = np.float32(1.0 / np.sqrt(head))
         for layer in self.layers:
@@ -150,9 +151,10 @@ class LeanEncoder:
             scores = (q @ k.transpose(0, 1, 3, 2)) * scale + key_bias
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
-            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, hidden)
+            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch * length, hidden)
             x = _layer_norm(x + context @ layer["out_w"] + layer["out_b"], *layer["norm1"], self.eps)
             up = _gelu(x @ layer["up_w"] + layer["up_b"])
             x = _layer_norm(x + up @ layer["down_w"] + layer["down_b"], *layer["norm2"], self.eps)
+        x = x.reshape(batch, length, hidden)
         pooled = (x * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
