@@ -4,7 +4,9 @@
 
 1. `routemoa ask QUESTION --json` in a fresh process, `--asks` times (everything
    counted: imports, scorer, model load, every layer and the aggregator): median
-   wall seconds, calls, output tokens, and output tokens per wall second.
+   wall seconds, the process's CPU seconds (user + system: what a shared, loaded
+   machine inflates least; on an idle machine wall time cannot go below CPU
+   seconds / CPUs), calls, prompt and output tokens, output tokens per wall second.
 2. In one process, a layer of three concurrent calls (agent-style prompt,
    max_tokens 128) on an engine with 1 slot (calls queue) and on one with 3
    slots (calls decode at once), interleaved for `--rounds` rounds; and one call
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -35,17 +38,22 @@ SYSTEM = "You are a careful assistant. Answer in full sentences."
 
 def cold_ask(question: str) -> dict:
     """One `routemoa ask --json` in a new process: wall seconds and the run's bill."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "routemoa.cli", "ask", question, "--json"], capture_output=True, text=True, timeout=900
     )
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"routemoa ask failed ({done.returncode}): {done.stderr[-2000:]}")
     out = json.loads(done.stdout)
     return {
         "wall_s": wall,
+        "cpu_s": cpu,
         "calls": out["bill"]["calls"],
+        "input_tokens": out["bill"]["input_tokens"],
         "output_tokens": out["bill"]["output_tokens"],
         "layers": len(out["trace"]),
         "decision": out["trace"][-1]["decision"] if out["trace"] else None,
@@ -107,6 +115,9 @@ def main() -> int:
             "runs": len(asks),
             "wall_s_median": round(statistics.median(walls), 2),
             "wall_s_all": [round(w, 2) for w in walls],
+            "cpu_s_median": round(statistics.median(a["cpu_s"] for a in asks), 2),
+            "cpu_s_all": [round(a["cpu_s"], 2) for a in asks],
+            "input_tokens": [a["input_tokens"] for a in asks],
             "calls": [a["calls"] for a in asks],
             "layers": [a["layers"] for a in asks],
             "decisions": [a["decision"] for a in asks],
