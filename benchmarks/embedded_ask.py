@@ -10,7 +10,8 @@
 2. In one process, a layer of three concurrent calls (agent-style prompt,
    max_tokens 128) on an engine with 1 slot (calls queue) and on one with 3
    slots (calls decode at once), interleaved for `--rounds` rounds; and one call
-   alone with all CPU threads and with one. Per variant: median wall, aggregate decode
+   alone with all CPU threads, with one, and with the engine's default (one
+   decoding thread, every CPU for the prompt). Per variant: median wall, aggregate decode
    tokens/s, and the 3-slot / 1-slot throughput ratio. Also the slot load time.
 """
 
@@ -85,21 +86,25 @@ def main() -> int:
     parser.add_argument("--question", default="What is 12 + 7?")
     args = parser.parse_args()
 
-    one, three, one_thread = LocalEngine(slots=1, threads=cpu_count()), LocalEngine(slots=3, threads=cpu_count()), LocalEngine(slots=1, threads=1)
+    one, three = LocalEngine(slots=1, threads=cpu_count()), LocalEngine(slots=3, threads=cpu_count())
+    one_thread, default = LocalEngine(slots=1, threads=1, batch_threads=1), LocalEngine(slots=1)
     load_s = [LocalEngine(slots=1).warm() for _ in range(3)]
     layer(three, LAYER_PROMPTS, max_tokens=4)  # loads the three slots
     layer(one_thread, LAYER_PROMPTS[:1], max_tokens=4)
+    layer(default, LAYER_PROMPTS[:1], max_tokens=4)
     variants: dict[str, list[tuple[float, int]]] = {
-        "layer_1_slot": [], "layer_3_slots": [], "single_call_all_threads": [], "single_call_1_thread": []
+        "layer_1_slot": [], "layer_3_slots": [], "single_call_all_threads": [], "single_call_1_thread": [],
+        "single_call_default_threads": [],
     }
     for _ in range(args.rounds):
         variants["layer_1_slot"].append(layer(one, LAYER_PROMPTS))
         variants["layer_3_slots"].append(layer(three, LAYER_PROMPTS))
         variants["single_call_all_threads"].append(layer(three, LAYER_PROMPTS[:1]))
         variants["single_call_1_thread"].append(layer(one_thread, LAYER_PROMPTS[:1]))
+        variants["single_call_default_threads"].append(layer(default, LAYER_PROMPTS[:1]))
     engines = {name: summarise(samples) for name, samples in variants.items()}
     ratio = engines["layer_3_slots"]["tokens_per_s_median"] / engines["layer_1_slot"]["tokens_per_s_median"]
-    for engine in (one, three, one_thread):
+    for engine in (one, three, one_thread, default):
         engine.close()
 
     asks = [cold_ask(args.question) for _ in range(args.asks)]

@@ -1,4 +1,4 @@
-"""The engine serves the packaged GGUF requantised to Q8_0, made once in the cache folder."""
+"""The engine serves the packaged GGUF dequantised to F16, made once in the cache folder."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from routemoa.local_engine import CACHE_ENV, SERVED_FILE, LocalEngine, Request, 
 pytestmark = pytest.mark.integration
 
 
-def test_q8_copy_is_made_once_and_decodes(tmp_path, monkeypatch):
+def test_f16_copy_is_made_once_and_decodes(tmp_path, monkeypatch):
     monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     served = serving_gguf()
     assert served == tmp_path / SERVED_FILE and served.stat().st_size > gguf_path().stat().st_size
