@@ -39,7 +39,11 @@ def load_old_checkers(commit: str) -> types.ModuleType:
 
 def load_fixtures(path: Path) -> list[tuple[dict, str, bool]]:
     """(item, answer, hand grade) for every answer in the file."""
-    return [(group["item"], a["text"], bool(a["ok"])) for group in yaml.safe_load(path.read_text()) for a in group["answers"]]
+    return [
+        (group["item"], a["text"], bool(a["ok"]))
+        for group in yaml.safe_load(path.read_text())
+        for a in group["answers"]
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,8 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         n = len(agree["new"][kind])
         print(f"{kind:<14}{n:>5}{sum(agree['old'][kind]) / n:>12.1%}{sum(agree['new'][kind]) / n:>12.1%}")
     total = {name: [v for marks in agree[name].values() for v in marks] for name in agree}
-    print(f"{'all':<14}{len(total['new']):>5}{sum(total['old']) / len(total['old']):>12.1%}"
-          f"{sum(total['new']) / len(total['new']):>12.1%}")
+    print(
+        f"{'all':<14}{len(total['new']):>5}{sum(total['old']) / len(total['old']):>12.1%}"
+        f"{sum(total['new']) / len(total['new']):>12.1%}"
+    )
     return 0
 
 

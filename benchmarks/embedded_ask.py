@@ -64,7 +64,11 @@ def cold_ask(question: str) -> dict:
 def layer(engine: LocalEngine, prompts: list[str], max_tokens: int = 128) -> tuple[float, int]:
     """Submit the prompts at once; wall seconds until all are done and the output tokens."""
     requests = [
-        Request(messages=({"role": "system", "content": SYSTEM}, {"role": "user", "content": p}), temperature=0.7, max_tokens=max_tokens)
+        Request(
+            messages=({"role": "system", "content": SYSTEM}, {"role": "user", "content": p}),
+            temperature=0.7,
+            max_tokens=max_tokens,
+        )
         for p in prompts
     ]
     started = time.perf_counter()
@@ -76,7 +80,10 @@ def layer(engine: LocalEngine, prompts: list[str], max_tokens: int = 128) -> tup
 def summarise(samples: list[tuple[float, int]]) -> dict:
     walls = [w for w, _ in samples]
     rates = [t / w for w, t in samples]
-    return {"wall_s_median": round(statistics.median(walls), 3), "tokens_per_s_median": round(statistics.median(rates), 1)}
+    return {
+        "wall_s_median": round(statistics.median(walls), 3),
+        "tokens_per_s_median": round(statistics.median(rates), 1),
+    }
 
 
 def main() -> int:
@@ -93,7 +100,10 @@ def main() -> int:
     layer(one_thread, LAYER_PROMPTS[:1], max_tokens=4)
     layer(default, LAYER_PROMPTS[:1], max_tokens=4)
     variants: dict[str, list[tuple[float, int]]] = {
-        "layer_1_slot": [], "layer_3_slots": [], "single_call_all_threads": [], "single_call_1_thread": [],
+        "layer_1_slot": [],
+        "layer_3_slots": [],
+        "single_call_all_threads": [],
+        "single_call_1_thread": [],
         "single_call_default_threads": [],
     }
     for _ in range(args.rounds):
@@ -127,7 +137,9 @@ def main() -> int:
             "layers": [a["layers"] for a in asks],
             "decisions": [a["decision"] for a in asks],
             "output_tokens": [a["output_tokens"] for a in asks],
-            "output_tokens_per_wall_s_median": round(statistics.median(a["output_tokens"] / a["wall_s"] for a in asks), 1),
+            "output_tokens_per_wall_s_median": round(
+                statistics.median(a["output_tokens"] / a["wall_s"] for a in asks), 1
+            ),
         },
     }
     print("command: python " + " ".join(sys.argv))

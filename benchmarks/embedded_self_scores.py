@@ -66,13 +66,21 @@ async def main() -> int:
                     first += 1
                     first_parsed += score["self"] is not None
             failed += len(entry["errors"])
-        print(f"{question!r}: {last['decision']} after layer {last['layer']} ({last['reason']}), {out['bill']['calls']} calls, "
-              f"{walls[-1]:.0f} s; so far layer-1 self scores parsed {first_parsed}/{first}, all scored {scored_parsed}/{scored}; "
-              f"answer {out['answer'][:60]!r}", file=sys.stderr, flush=True)
+        print(
+            f"{question!r}: {last['decision']} after layer {last['layer']} ({last['reason']}), {out['bill']['calls']} calls, "
+            f"{walls[-1]:.0f} s; so far layer-1 self scores parsed {first_parsed}/{first}, all scored {scored_parsed}/{scored}; "
+            f"answer {out['answer'][:60]!r}",
+            file=sys.stderr,
+            flush=True,
+        )
     n = len(walls)
-    print(f"layer-1 agent replies with a parsed self score: {first_parsed}/{first} ({first_parsed / max(first, 1):.0%})")
+    print(
+        f"layer-1 agent replies with a parsed self score: {first_parsed}/{first} ({first_parsed / max(first, 1):.0%})"
+    )
     print(f"all scored layers: {scored_parsed}/{scored} ({scored_parsed / max(scored, 1):.0%}); failed calls {failed}")
-    print(f"decisions: {dict(decisions)}; calls per run {sorted(calls)}; wall s per run median {sorted(walls)[n // 2]:.0f}")
+    print(
+        f"decisions: {dict(decisions)}; calls per run {sorted(calls)}; wall s per run median {sorted(walls)[n // 2]:.0f}"
+    )
     print("command: python " + " ".join(shlex.quote(a) for a in ["benchmarks/embedded_self_scores.py", *sys.argv[1:]]))
     return 0
 

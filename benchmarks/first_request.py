@@ -23,8 +23,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from orchestration import start_stub  # noqa: E402
-from server_throughput import chat_completion, start_server, stop  # noqa: E402
+from orchestration import start_stub
+from server_throughput import chat_completion, start_server, stop
 
 
 async def timed_requests(url: str, warm: int) -> tuple[float, list[float]]:
@@ -59,11 +59,16 @@ def main() -> None:
                     stop(server)
             median = statistics.median(warm)
             ratios.append(first / median)
-            print(f"  start {i + 1}: ready after {ready:.1f} s; first request {first * 1000:.0f} ms,"
-                  f" warm median of {len(warm)} {median * 1000:.0f} ms, first/warm x{first / median:.2f}", flush=True)
+            print(
+                f"  start {i + 1}: ready after {ready:.1f} s; first request {first * 1000:.0f} ms,"
+                f" warm median of {len(warm)} {median * 1000:.0f} ms, first/warm x{first / median:.2f}",
+                flush=True,
+            )
     finally:
         stub.kill()
-    print(f"stub delay {args.delay_ms:g} ms: first request / warm request, median of {args.starts} starts: x{statistics.median(ratios):.2f}")
+    print(
+        f"stub delay {args.delay_ms:g} ms: first request / warm request, median of {args.starts} starts: x{statistics.median(ratios):.2f}"
+    )
 
 
 if __name__ == "__main__":

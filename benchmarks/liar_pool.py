@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from routemoa.context import Context  # noqa: E402
-from routemoa.runner import run_query  # noqa: E402
-from tests.liar_models import HONEST, LIAR, correct_sum, is_correct, loopback_pool, questions, write_pool  # noqa: E402
+from routemoa.context import Context
+from routemoa.runner import run_query
+from tests.liar_models import HONEST, LIAR, correct_sum, is_correct, loopback_pool, questions, write_pool
 
 
 def exit_author(entry: dict) -> str | None:
@@ -64,11 +64,13 @@ async def measure(pool: str, items: list[str], prior: str) -> dict:
 
 def report(name: str, c: dict) -> None:
     runs = c["runs"]
-    print(f"{name}: {runs} runs; correct finals {c['correct']}/{runs} ({c['correct'] / runs:.0%}); "
-          f"liar's answer final {c['liar_final']}/{runs} ({c['liar_final'] / runs:.0%}); "
-          f"early exits {c['early_exits']}, triggered by the liar {c['liar_exits']}; "
-          f"liar aggregated {c['liar_aggregated']}/{runs}; errors {c['errors']}; "
-          f"calls {c['calls']} ({c['calls'] / runs:.2f}/run, per-run values {c['calls_per_run']})")
+    print(
+        f"{name}: {runs} runs; correct finals {c['correct']}/{runs} ({c['correct'] / runs:.0%}); "
+        f"liar's answer final {c['liar_final']}/{runs} ({c['liar_final'] / runs:.0%}); "
+        f"early exits {c['early_exits']}, triggered by the liar {c['liar_exits']}; "
+        f"liar aggregated {c['liar_aggregated']}/{runs}; errors {c['errors']}; "
+        f"calls {c['calls']} ({c['calls'] / runs:.2f}/run, per-run values {c['calls_per_run']})"
+    )
 
 
 async def main() -> int:

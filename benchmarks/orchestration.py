@@ -67,8 +67,18 @@ def start_stub(delay_ms: float) -> tuple[subprocess.Popen, str]:
 
 
 def write_pool(folder: Path, url: str) -> str:
-    models = [{"name": m, "provider": "openai", "base_url": url, "model": m, "description": f"general model {m}",
-               "input_price": 1.0, "output_price": 2.0} for m in MODELS]
+    models = [
+        {
+            "name": m,
+            "provider": "openai",
+            "base_url": url,
+            "model": m,
+            "description": f"general model {m}",
+            "input_price": 1.0,
+            "output_price": 2.0,
+        }
+        for m in MODELS
+    ]
     path = folder / "pool.yaml"
     path.write_text(yaml.safe_dump({"models": models}))
     return str(path)
@@ -85,17 +95,31 @@ async def bare_run(ctx: Context) -> None:
     specs = load_pool(ctx.pool).models
     answers: list[str] = []
     for layer in range(1, 4):
-        task = {"method": "routemoa", "layer": layer, "question": QUESTION, "history": [],
-                "previous_answers": answers, "plain": False, "system_prompt": None}
-        replies = await asyncio.gather(*(
-            chat_model(s, settings_for(s, ctx)).ainvoke(
-                agent_messages({**task, "model": s.name}, None), response_format=scored_response_format(s, len(answers))
+        task = {
+            "method": "routemoa",
+            "layer": layer,
+            "question": QUESTION,
+            "history": [],
+            "previous_answers": answers,
+            "plain": False,
+            "system_prompt": None,
+        }
+        replies = await asyncio.gather(
+            *(
+                chat_model(s, settings_for(s, ctx)).ainvoke(
+                    agent_messages({**task, "model": s.name}, None),
+                    response_format=scored_response_format(s, len(answers)),
+                )
+                for s in specs
             )
-            for s in specs
-        ))
+        )
         answers = [json.loads(r.text)["answer"] for r in replies]
     candidates = prompts.AGGREGATE_CANDIDATES.format(candidates=candidate_blocks(answers))
-    messages = [SystemMessage(content=prompts.AGGREGATE_SYSTEM), HumanMessage(content=candidates), HumanMessage(content=QUESTION)]
+    messages = [
+        SystemMessage(content=prompts.AGGREGATE_SYSTEM),
+        HumanMessage(content=candidates),
+        HumanMessage(content=QUESTION),
+    ]
     spec = specs[0]
     await chat_model(spec, settings_for(spec, ctx, ctx.temperature / 2)).ainvoke(messages)
 
@@ -121,17 +145,23 @@ async def measure(ctx: Context, runs: int, concurrency: list[int]) -> None:
             cpu[name].append(c)
     mw = {name: statistics.median(v) for name, v in wall.items()}
     mc = {name: statistics.median(v) for name, v in cpu.items()}
-    print(f"  single run, median of {runs}: wall routemoa {mw['routemoa'] * 1000:.1f} ms, bare {mw['bare'] * 1000:.1f} ms,"
-          f" overhead x{mw['routemoa'] / mw['bare']:.2f}; CPU routemoa {mc['routemoa'] * 1000:.1f} ms,"
-          f" bare {mc['bare'] * 1000:.1f} ms, x{mc['routemoa'] / mc['bare']:.2f}", flush=True)
+    print(
+        f"  single run, median of {runs}: wall routemoa {mw['routemoa'] * 1000:.1f} ms, bare {mw['bare'] * 1000:.1f} ms,"
+        f" overhead x{mw['routemoa'] / mw['bare']:.2f}; CPU routemoa {mc['routemoa'] * 1000:.1f} ms,"
+        f" bare {mc['bare'] * 1000:.1f} ms, x{mc['routemoa'] / mc['bare']:.2f}",
+        flush=True,
+    )
     for n in concurrency:
         rates: dict[str, list[float]] = {name: [] for name in variants}
         for _ in range(3):
             for name, fn in variants.items():
                 rates[name].append(n / (await timed(fn, ctx, n))[0])
         rate = {name: statistics.median(v) for name, v in rates.items()}
-        print(f"  {n:>3} concurrent runs (median of 3 rounds): routemoa {rate['routemoa']:.2f} runs/s,"
-              f" bare {rate['bare']:.2f} runs/s, ratio {rate['routemoa'] / rate['bare']:.2f}", flush=True)
+        print(
+            f"  {n:>3} concurrent runs (median of 3 rounds): routemoa {rate['routemoa']:.2f} runs/s,"
+            f" bare {rate['bare']:.2f} runs/s, ratio {rate['routemoa'] / rate['bare']:.2f}",
+            flush=True,
+        )
 
 
 def main() -> None:

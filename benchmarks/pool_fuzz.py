@@ -28,8 +28,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for tests.*
 
-from routemoa.pool import load_pool  # noqa: E402
-from tests.unit.test_pool_fuzz import check_load, pool_files  # noqa: E402
+from routemoa.pool import load_pool
+from tests.unit.test_pool_fuzz import check_load, pool_files
 
 HANG_S = 1.0
 ABANDON_S = 10
@@ -50,8 +50,9 @@ def fuzz(n: int, folder: Path) -> tuple[Counter, list[str], list[float]]:
     seconds: list[float] = []
     index = iter(range(10**9))
 
-    @settings(max_examples=n, deadline=None, database=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=n, deadline=None, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck)
+    )
     @given(data=pool_files)
     def one(data: bytes) -> None:
         path = folder / f"pool-{next(index)}.yaml"
@@ -96,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     for outcome in ("ok", "PoolError", "unhandled", "hang>1s"):
         print(f"  {outcome:10s} {counts[outcome]:6d}  ({100 * counts[outcome] / max(total, 1):.1f} %)")
     if seconds:
-        print(f"load seconds: median {seconds[len(seconds) // 2]:.4f}  p99 {seconds[int(len(seconds) * 0.99)]:.3f}  max {seconds[-1]:.3f}")
+        print(
+            f"load seconds: median {seconds[len(seconds) // 2]:.4f}  p99 {seconds[int(len(seconds) * 0.99)]:.3f}  max {seconds[-1]:.3f}"
+        )
     for problem in problems:
         print("  " + problem)
     return 0 if counts["unhandled"] == 0 and counts["hang>1s"] == 0 else 1

@@ -58,8 +58,11 @@ def main(argv: list[str] | None = None) -> int:
         found_none_wrong = tally["no letter found (recorded wrong)"]
         total = graded + found_none_wrong + tally["no letter found (recorded right)"]
         print(f"  agreement where a letter was found: {tally['agree'] / graded:.4f} of {graded} answers")
-        print(f"  agreement counting 'no letter' as wrong: {(tally['agree'] + found_none_wrong) / total:.4f} of {total}")
+        print(
+            f"  agreement counting 'no letter' as wrong: {(tally['agree'] + found_none_wrong) / total:.4f} of {total}"
+        )
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

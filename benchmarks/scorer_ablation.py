@@ -47,7 +47,13 @@ def pooled(records, work: Path) -> np.ndarray:
     tokenizer, transformer = model.tokenizer, model[0].auto_model
     texts, parts = [r.query for r in records], []
     for start in range(0, len(texts), 32):
-        batch = tokenizer(texts[start : start + 32], padding=True, truncation=True, max_length=model.max_seq_length, return_tensors="pt")
+        batch = tokenizer(
+            texts[start : start + 32],
+            padding=True,
+            truncation=True,
+            max_length=model.max_seq_length,
+            return_tensors="pt",
+        )
         with torch.inference_mode():
             states = transformer(**batch, output_hidden_states=True).hidden_states
         mask = batch["attention_mask"].unsqueeze(-1).float()
@@ -62,7 +68,9 @@ def pooled(records, work: Path) -> np.ndarray:
 def features(raw: np.ndarray, variant: str) -> np.ndarray:
     unit = lambda x: x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)  # noqa: E731
     dim = raw.shape[1] // 3
-    return unit(np.concatenate([unit(raw[:, b * dim : (b + 1) * dim]) for b in VARIANTS[variant]], 1)).astype(np.float32)
+    return unit(np.concatenate([unit(raw[:, b * dim : (b + 1) * dim]) for b in VARIANTS[variant]], 1)).astype(
+        np.float32
+    )
 
 
 def rates(scores, labels) -> list[float]:
@@ -86,7 +94,15 @@ def run(name: str, train, test, work: Path, seeds: list[int]) -> dict:
             with torch.no_grad():
                 p_val = torch.sigmoid(ckpt.net(torch.as_tensor(x_train[val_idx]))).numpy()
                 p_test = torch.sigmoid(ckpt.net(torch.as_tensor(x_test))).numpy()
-            rows.append({"variant": variant, "seed": seed, "val": rates(p_val, labels[val_idx]), "test": rates(p_test, test_labels), "best_epoch": summary["best_epoch"]})
+            rows.append(
+                {
+                    "variant": variant,
+                    "seed": seed,
+                    "val": rates(p_val, labels[val_idx]),
+                    "test": rates(p_test, test_labels),
+                    "best_epoch": summary["best_epoch"],
+                }
+            )
             print(json.dumps({"dataset": name, **rows[-1]}), file=sys.stderr, flush=True)
             if variant == "mean" and seed == seeds[0]:
                 shipped = (x_train, x_test, labels, test_labels, train_idx, val_idx, p_val, p_test)
@@ -96,7 +112,14 @@ def run(name: str, train, test, work: Path, seeds: list[int]) -> dict:
         k_val = knn_scores(x_train[train_idx], labels[train_idx], x_train[val_idx], k)
         k_test = knn_scores(x_train, labels, x_test, k)
         for w in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7):
-            knn.append({"k": k, "w": w, "val": rates((1 - w) * p_val + w * k_val, labels[val_idx]), "test": rates((1 - w) * p_test + w * k_test, test_labels)})
+            knn.append(
+                {
+                    "k": k,
+                    "w": w,
+                    "val": rates((1 - w) * p_val + w * k_val, labels[val_idx]),
+                    "test": rates((1 - w) * p_test + w * k_test, test_labels),
+                }
+            )
     return {"dataset": name, "features": rows, "knn_ensemble": knn}
 
 
@@ -113,7 +136,12 @@ def main() -> int:
     if args.only in (None, "routerdc7"):
         dc = data / "routerdc7"
         (work / "routerdc7").mkdir(parents=True, exist_ok=True)
-        print(json.dumps(run("routerdc7", mixed_protocol(dc, "mixed-train"), mixed_protocol(dc, "mixed-test"), work, seeds)), flush=True)
+        print(
+            json.dumps(
+                run("routerdc7", mixed_protocol(dc, "mixed-train"), mixed_protocol(dc, "mixed-test"), work, seeds)
+            ),
+            flush=True,
+        )
     if args.only in (None, "routerbench"):
         rb = data / "routerbench"
         (work / "routerbench").mkdir(parents=True, exist_ok=True)

@@ -34,14 +34,14 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scorer_common import EmbeddingCache, datasets  # noqa: E402
+from scorer_common import EmbeddingCache, datasets
 
-from routemoa.eval.replay_pool import MODEL_DESCRIPTIONS  # noqa: E402
-from routemoa.scorer.data import label_matrix  # noqa: E402
-from routemoa.scorer.evaluate import evaluate  # noqa: E402
-from routemoa.scorer.metrics import hit_rates  # noqa: E402
-from routemoa.scorer.serve import get_scorer  # noqa: E402
-from routemoa.scorer.train import TrainConfig, train_scorer  # noqa: E402
+from routemoa.eval.replay_pool import MODEL_DESCRIPTIONS
+from routemoa.scorer.data import label_matrix
+from routemoa.scorer.evaluate import evaluate
+from routemoa.scorer.metrics import hit_rates
+from routemoa.scorer.serve import get_scorer
+from routemoa.scorer.train import TrainConfig, train_scorer
 
 ROUTERDC7_DESCRIPTIONS = {
     "mistralai/Mistral-7B-v0.1": "Mistral 7B base model: pretrained, not instruction-tuned; fair at general knowledge.",
@@ -89,7 +89,9 @@ def run_fold(train, test, out: Path, config: TrainConfig, cache: EmbeddingCache)
         "n": len(test),
         **{m: [round(rows[m]["top1_hit"], 4), round(rows[m]["top3_hit"], 4)] for m in METHODS},
         "validation_top1": summary["validation"]["top1_hit"] if summary["validation"] else None,
-        "gate": {k: summary["shrinkage"].get(k) for k in ("a", "b", "tau", "floor", "calibration")} if summary["shrinkage"] else None,
+        "gate": {k: summary["shrinkage"].get(k) for k in ("a", "b", "tau", "floor", "calibration")}
+        if summary["shrinkage"]
+        else None,
     }
 
 
@@ -105,20 +107,31 @@ def table(rows: dict[str, dict]) -> str:
 def verdict(rows: dict[str, dict]) -> dict:
     """Means over held-out tasks and the tasks where the scorer is below best-single."""
     mean = {m: [round(float(np.mean([r[m][i] for r in rows.values()])), 4) for i in (0, 1)] for m in METHODS}
-    below = {t: r["scorer"] for t, r in rows.items() if r["scorer"][0] < r["best_single"][0] or r["scorer"][1] < r["best_single"][1]}
-    return {"mean": mean, "tasks_below_best_single": below, "mean_top1_gain_over_best_single": round(mean["scorer"][0] - mean["best_single"][0], 4)}
+    below = {
+        t: r["scorer"]
+        for t, r in rows.items()
+        if r["scorer"][0] < r["best_single"][0] or r["scorer"][1] < r["best_single"][1]
+    }
+    return {
+        "mean": mean,
+        "tasks_below_best_single": below,
+        "mean_top1_gain_over_best_single": round(mean["scorer"][0] - mean["best_single"][0], 4),
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", help="the shared data folder (with routerdc7/ and routerbench/)")
     parser.add_argument("--only", choices=["routerdc7", "routerbench"])
-    parser.add_argument("--variants", default="chosen,no-shrinkage,raw-input", help=f"comma-separated, of {', '.join(VARIANTS)}")
+    parser.add_argument(
+        "--variants", default="chosen,no-shrinkage,raw-input", help=f"comma-separated, of {', '.join(VARIANTS)}"
+    )
     parser.add_argument("--work", default="/tmp/routemoa-scorer-generalisation", help="where checkpoints go")
     parser.add_argument("--cache", default="/work/notes/cache", help="embedding cache folder")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--tasks", help="comma-separated held-out tasks to run, and `in-distribution` for that fold (default: every task and it)"
+        "--tasks",
+        help="comma-separated held-out tasks to run, and `in-distribution` for that fold (default: every task and it)",
     )
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -129,7 +142,11 @@ def main() -> int:
     cache, work = EmbeddingCache(Path(args.cache)), Path(args.work)
     print("command: python " + " ".join(sys.argv), flush=True)
     for name, (train, test) in datasets(Path(args.data), args.only).items():
-        tasks = sorted({r.task for r in test}) if not args.tasks else [t for t in args.tasks.split(",") if t in {r.task for r in test}]
+        tasks = (
+            sorted({r.task for r in test})
+            if not args.tasks
+            else [t for t in args.tasks.split(",") if t in {r.task for r in test}]
+        )
         for variant in variants:
             started = time.perf_counter()
             config = replace(TrainConfig(freeze_encoder=True, seed=args.seed), **VARIANTS[variant])
@@ -141,7 +158,11 @@ def main() -> int:
                 fold_train = [r for r in train if r.task != task]
                 fold_test = [r for r in test if r.task == task]
                 held_out[task] = run_fold(fold_train, fold_test, folder / f"without-{task}", config, cache)
-                print(json.dumps({"dataset": name, "variant": variant, "held_out": task, **held_out[task]}), file=sys.stderr, flush=True)
+                print(
+                    json.dumps({"dataset": name, "variant": variant, "held_out": task, **held_out[task]}),
+                    file=sys.stderr,
+                    flush=True,
+                )
             print(f"\n## {name}, variant {variant} ({time.perf_counter() - started:.0f} s)\n", flush=True)
             if in_dist is not None:
                 print("In distribution (train -> test), top-1 · top-3:\n")

@@ -29,15 +29,15 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scorer_common import EmbeddingCache, datasets  # noqa: E402
+from scorer_common import EmbeddingCache, datasets
 
-from routemoa.eval.replay_data import load_replay  # noqa: E402
-from routemoa.eval.replay_eval import evaluate_replay  # noqa: E402
-from routemoa.eval.replay_pool import replay_pool  # noqa: E402
-from routemoa.scorer.cold_start import cold_start_scores  # noqa: E402
-from routemoa.scorer.data import Record  # noqa: E402
-from routemoa.scorer.serve import get_scorer  # noqa: E402
-from routemoa.scorer.train import TrainConfig, train_scorer  # noqa: E402
+from routemoa.eval.replay_data import load_replay
+from routemoa.eval.replay_eval import evaluate_replay
+from routemoa.eval.replay_pool import replay_pool
+from routemoa.scorer.cold_start import cold_start_scores
+from routemoa.scorer.data import Record
+from routemoa.scorer.serve import get_scorer
+from routemoa.scorer.train import TrainConfig, train_scorer
 
 TASKS = ("arc_challenge", "mbpp")
 GAINS = (1.0, 0.0)
@@ -47,7 +47,12 @@ GAINS = (1.0, 0.0)
 def without(records: list[Record], model: str) -> list[Record]:
     """The records with `model`'s results (and costs) removed."""
     return [
-        Record(r.query, {m: v for m, v in r.scores.items() if m != model}, r.task, {m: c for m, c in r.costs.items() if m != model})
+        Record(
+            r.query,
+            {m: v for m, v in r.scores.items() if m != model},
+            r.task,
+            {m: c for m, c in r.costs.items() if m != model},
+        )
         for r in records
     ]
 
@@ -93,7 +98,14 @@ def main() -> int:
     for model in held_out:
         started = time.perf_counter()
         out = work / f"without-{model or 'none'}".replace("/", "_")
-        train_scorer(without(train_records, model) if model else train_records, out, TrainConfig(seed=args.seed), "cpu", cache, progress=False)
+        train_scorer(
+            without(train_records, model) if model else train_records,
+            out,
+            TrainConfig(seed=args.seed),
+            "cpu",
+            cache,
+            progress=False,
+        )
         scorer = get_scorer(out, "cpu")
         texts = scorer.encoder_inputs(prompts)
         trained = scorer.score_embeddings(cache(texts))
@@ -118,14 +130,27 @@ def main() -> int:
                 with_scores = [{**s, model: float(c)} for s, c in zip(scores, cold)]
                 row[f"with (gain {gain:g})"] = figures(data, full_pool, with_scores, train_data)
         rows[model or "(none)"] = row
-        print(json.dumps({"held_out": model or "(none)", "seconds": round(time.perf_counter() - started, 1), **row}), flush=True)
-    print("\n| held-out model | pool | first pick | top-3 any | defaults any / first / cost | first pick at <= 20 % | any correct at <= 10 % |")
+        print(
+            json.dumps({"held_out": model or "(none)", "seconds": round(time.perf_counter() - started, 1), **row}),
+            flush=True,
+        )
+    print(
+        "\n| held-out model | pool | first pick | top-3 any | defaults any / first / cost | first pick at <= 20 % | any correct at <= 10 % |"
+    )
     print("|---|---|---|---|---|---|---|")
     for model, row in rows.items():
         for name, f in row.items():
             d = " / ".join(f"{v:.3f}" for v in f["default"])
-            fp = f"{f['first_pick_at_20pct'][0]:.3f} at {f['first_pick_at_20pct'][1]:.3f}" if f["first_pick_at_20pct"] else "none"
-            ac = f"{f['any_correct_at_10pct'][0]:.3f} at {f['any_correct_at_10pct'][1]:.3f}" if f["any_correct_at_10pct"] else "none"
+            fp = (
+                f"{f['first_pick_at_20pct'][0]:.3f} at {f['first_pick_at_20pct'][1]:.3f}"
+                if f["first_pick_at_20pct"]
+                else "none"
+            )
+            ac = (
+                f"{f['any_correct_at_10pct'][0]:.3f} at {f['any_correct_at_10pct'][1]:.3f}"
+                if f["any_correct_at_10pct"]
+                else "none"
+            )
             print(f"| {model} | {name} | {f['first_pick']:.3f} | {f['top3_any']:.3f} | {d} | {fp} | {ac} |")
     return 0
 

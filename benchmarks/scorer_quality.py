@@ -21,11 +21,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scorer_common import EmbeddingCache, datasets  # noqa: E402
+from scorer_common import EmbeddingCache, datasets
 
-from routemoa.scorer.data import write_jsonl  # noqa: E402
-from routemoa.scorer.evaluate import evaluate  # noqa: E402
-from routemoa.scorer.train import TrainConfig, train_scorer  # noqa: E402
+from routemoa.scorer.data import write_jsonl
+from routemoa.scorer.evaluate import evaluate
+from routemoa.scorer.train import TrainConfig, train_scorer
 
 
 def run(name: str, train, test, work: Path, config: TrainConfig, cache: EmbeddingCache) -> dict:
@@ -48,7 +48,9 @@ def run(name: str, train, test, work: Path, config: TrainConfig, cache: Embeddin
         "scorer": {k: round(result[k], 4) for k in ("top1_hit", "top3_hit", "first_pick_accuracy")},
         "head_only": result.get("head_only"),
         "baselines": {b: {k: round(v, 4) for k, v in row.items()} for b, row in result["baselines"].items()},
-        "per_task": {t: {k: round(row[k], 4) for k in ("top1_hit", "top3_hit", "n")} for t, row in result["per_task"].items()},
+        "per_task": {
+            t: {k: round(row[k], 4) for k in ("top1_hit", "top3_hit", "n")} for t, row in result["per_task"].items()
+        },
         "commands": [
             f"routemoa scorer train {folder}/train.jsonl --out {folder}/checkpoint --freeze-encoder --device cpu",
             f"routemoa scorer eval {folder}/test.jsonl --checkpoint {folder}/checkpoint --json",

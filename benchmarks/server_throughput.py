@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from orchestration import QUESTION, free_port, start_stub, write_pool  # noqa: E402
+from orchestration import QUESTION, free_port, start_stub, write_pool
 
 KNOBS = {"top_k": 3, "max_layers": 3, "threshold": 1.0}
 """Every run makes all ten calls (the stub's self scores are low: no early exit)."""
@@ -41,7 +41,18 @@ def start_server(folder: Path, stub_url: str, jobs: int | None, log: Path) -> tu
     write_pool(pools, stub_url)
     (pools / "pool.yaml").rename(pools / "bench.yaml")
     port = free_port()
-    command = [sys.executable, "-m", "routemoa.cli", "serve", "--port", str(port), "--pools", str(pools), "--pool", "bench"]
+    command = [
+        sys.executable,
+        "-m",
+        "routemoa.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--pools",
+        str(pools),
+        "--pool",
+        "bench",
+    ]
     if jobs:
         command += ["--n-jobs-per-worker", str(jobs)]
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
@@ -71,7 +82,11 @@ def stop(proc: subprocess.Popen) -> None:
 
 async def runs_wait(client: httpx.AsyncClient, url: str) -> None:
     """One stateless LangGraph API run."""
-    body = {"assistant_id": "routemoa", "input": {"messages": [{"role": "user", "content": QUESTION}]}, "context": KNOBS}
+    body = {
+        "assistant_id": "routemoa",
+        "input": {"messages": [{"role": "user", "content": QUESTION}]},
+        "context": KNOBS,
+    }
     reply = await client.post(f"{url}/runs/wait", json=body)
     out = reply.json()
     assert reply.status_code == 200 and out["bill"]["calls"] == 10 and not out["error"], str(out)[:500]
@@ -130,8 +145,10 @@ def main() -> None:
                 stop(server)
     finally:
         stub.kill()
-    print(f"stub delay {args.delay_ms:g} ms, n-jobs-per-worker {args.n_jobs_per_worker or 'routemoa serve default'},"
-          f" median of {args.rounds} rounds:")
+    print(
+        f"stub delay {args.delay_ms:g} ms, n-jobs-per-worker {args.n_jobs_per_worker or 'routemoa serve default'},"
+        f" median of {args.rounds} rounds:"
+    )
     for name, per in rates.items():
         for n, rate in per.items():
             print(f"  {name:<22} {n:>3} concurrent: {rate:6.2f} runs/s, x{rate / per[1]:.2f} single-request throughput")

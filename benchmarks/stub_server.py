@@ -53,7 +53,12 @@ def make_app(delay_s: float) -> Starlette:
             return JSONResponse({**base, "object": "chat.completion", "choices": [choice], "usage": USAGE})
         chunk = {**base, "object": "chat.completion.chunk"}
         events = [
-            _sse({**chunk, "choices": [{"index": 0, "delta": {"role": "assistant", "content": text}, "finish_reason": None}]}),
+            _sse(
+                {
+                    **chunk,
+                    "choices": [{"index": 0, "delta": {"role": "assistant", "content": text}, "finish_reason": None}],
+                }
+            ),
             _sse({**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
         ]
         if (body.get("stream_options") or {}).get("include_usage"):
@@ -70,8 +75,15 @@ def main() -> None:
     parser.add_argument("--delay-ms", type=float, default=0.0)
     args = parser.parse_args()
     # Idle connections stay open: a server closing one as a client reuses it is a connection error.
-    uvicorn.run(make_app(args.delay_ms / 1000), host="127.0.0.1", port=args.port, log_level="error", access_log=False,
-                timeout_keep_alive=3600, backlog=4096)
+    uvicorn.run(
+        make_app(args.delay_ms / 1000),
+        host="127.0.0.1",
+        port=args.port,
+        log_level="error",
+        access_log=False,
+        timeout_keep_alive=3600,
+        backlog=4096,
+    )
 
 
 if __name__ == "__main__":

@@ -75,7 +75,9 @@ async def _main() -> None:
     parser.add_argument("--pool", default="embedded")
     parser.add_argument("--max-layers", type=int, default=1)
     args = parser.parse_args()
-    out = await agent.ainvoke({"messages": [("user", args.question)]}, context=Context(pool=args.pool, max_layers=args.max_layers))
+    out = await agent.ainvoke(
+        {"messages": [("user", args.question)]}, context=Context(pool=args.pool, max_layers=args.max_layers)
+    )
     for message in out["messages"][1:]:
         print(message.text)
 

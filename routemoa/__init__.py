@@ -4,7 +4,7 @@
 """
 
 __version__ = "0.1.0"
-__all__ = ["as_node", "as_tool", "__version__"]
+__all__ = ["__version__", "as_node", "as_tool"]
 
 
 def __getattr__(name: str):

@@ -16,8 +16,8 @@ Cross-assessment that no single model controls (see docs/assessment.md):
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
 
 from routemoa.context import Context
 from routemoa.state import AgentRecord
@@ -36,7 +36,9 @@ def scored_layer(ctx: Context, layer: int) -> bool:
 def self_scores(records: Iterable[AgentRecord], layer: int) -> dict[str, float]:
     """Readable self score per successful model of `layer` (models without one are left out)."""
     return {
-        r["model"]: r["self_score"] for r in layer_records(records, layer) if not r["error"] and r["self_score"] is not None
+        r["model"]: r["self_score"]
+        for r in layer_records(records, layer)
+        if not r["error"] and r["self_score"] is not None
     }
 
 

@@ -23,7 +23,9 @@ def build_bill(records: Iterable[Mapping[str, Any]], wall_s: float, budget_stop:
     for rec in records:
         row = models.setdefault(
             rec["model"],
-            ModelBill(calls=0, attempts=0, failed_calls=0, input_tokens=0, output_tokens=0, usd=0.0, seconds=0.0, queue_s=0.0),
+            ModelBill(
+                calls=0, attempts=0, failed_calls=0, input_tokens=0, output_tokens=0, usd=0.0, seconds=0.0, queue_s=0.0
+            ),
         )
         row["calls"] += 1
         row["attempts"] += rec.get("attempts", 1)

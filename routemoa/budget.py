@@ -76,8 +76,12 @@ def budget_stop(trace: Iterable[TraceEntry]) -> BudgetStop | None:
     for entry in trace:
         if entry.get("decision") == OVER_BUDGET:
             figures = entry["budget"]
-            return BudgetStop(step=f"layer {entry['layer']}", max_usd=figures["max_usd"],
-                              spent_usd=figures["spent_usd"], expected_usd=figures["expected_usd"])
+            return BudgetStop(
+                step=f"layer {entry['layer']}",
+                max_usd=figures["max_usd"],
+                spent_usd=figures["spent_usd"],
+                expected_usd=figures["expected_usd"],
+            )
         aggregation = entry.get("aggregation")
         if aggregation and aggregation.get("decision") == OVER_BUDGET:
             return BudgetStop(step="aggregation", **aggregation["budget"])

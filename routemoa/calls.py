@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
@@ -59,8 +60,14 @@ class CallResult:
     """Seconds spent waiting for a free slot of the model (reported by the provider); not in `seconds`."""
 
     def record(
-        self, *, role: Role, layer: int, model: str, answer: str | None = None,
-        self_score: float | None = None, peer_scores: list[float | None] | None = None,
+        self,
+        *,
+        role: Role,
+        layer: int,
+        model: str,
+        answer: str | None = None,
+        self_score: float | None = None,
+        peer_scores: list[float | None] | None = None,
     ) -> AgentRecord:
         """This call as a state record; `answer` defaults to the reply text, and an empty one is an error."""
         answer = self.text.strip() if answer is None else answer
@@ -107,7 +114,11 @@ def _transient(exc: BaseException) -> bool:
     if isinstance(status, int):
         return status in RETRY_STATUSES or status >= 500
     openai = sys.modules.get("openai")  # not imported: the error cannot be one of its (no import inside the loop)
-    return openai is not None and isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError)
+    return (
+        openai is not None
+        and isinstance(exc, openai.APIConnectionError)
+        and not isinstance(exc, openai.APITimeoutError)
+    )
 
 
 def _endpoint(spec: ModelSpec) -> tuple[str | None, str]:
@@ -121,7 +132,12 @@ def _format_rejected(exc: BaseException) -> bool:
 
 
 async def call_model(
-    spec: ModelSpec, messages: Sequence[BaseMessage], settings: CallSettings, *, stream_tokens: bool = False, **options: Any
+    spec: ModelSpec,
+    messages: Sequence[BaseMessage],
+    settings: CallSettings,
+    *,
+    stream_tokens: bool = False,
+    **options: Any,
 ) -> CallResult:
     """Call `spec` (retrying a transient failure); a provider error or timeout becomes `CallResult.error`.
     `options` (e.g. `stop`, `response_format`) go to the provider with the call."""
@@ -140,7 +156,9 @@ async def call_model(
         while True:
             attempts += 1
             try:
-                reply = await asyncio.wait_for(model.ainvoke(messages, config=config, **options), timeout=deadline - time.perf_counter())
+                reply = await asyncio.wait_for(
+                    model.ainvoke(messages, config=config, **options), timeout=deadline - time.perf_counter()
+                )
                 break
             except Exception as exc:
                 if "response_format" in options and _format_rejected(exc):  # once more, in free text
@@ -150,7 +168,7 @@ async def call_model(
                 if attempts >= MAX_ATTEMPTS or not _transient(exc) or time.perf_counter() + RETRY_DELAY_S >= deadline:
                     raise
             await asyncio.sleep(RETRY_DELAY_S)
-    except (asyncio.TimeoutError, TimeoutError):
+    except TimeoutError:
         seconds = time.perf_counter() - start
         return CallResult("", 0, 0, 0.0, seconds, f"timeout after {settings.timeout_s:g}s", attempts=attempts)
     except Exception as exc:  # any provider failure degrades the answer, never the run
@@ -165,4 +183,6 @@ async def call_model(
     output_tokens = int(usage.get("output_tokens") or _estimate_tokens(text))
     reported = (reply.response_metadata or {}).get("cost_usd")
     usd = float(reported) if reported is not None else spec.call_cost(input_tokens, output_tokens)
-    return CallResult(text, input_tokens, output_tokens, usd, seconds, None, attempts=attempts, message_id=reply.id, queue_s=queue_s)
+    return CallResult(
+        text, input_tokens, output_tokens, usd, seconds, None, attempts=attempts, message_id=reply.id, queue_s=queue_s
+    )

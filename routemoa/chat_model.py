@@ -24,9 +24,10 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import fields
 from operator import itemgetter
-from typing import Any, AsyncIterator, Iterator, get_type_hints
+from typing import Any, get_type_hints
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, UsageMetadata
@@ -69,7 +70,9 @@ def _metadata(output: dict[str, Any]) -> dict[str, Any]:
 class _ChatRouteMoA(BaseChatModel):
     """RouteMoA behind the LangChain chat-model interface (the knob fields are added below)."""
 
-    method: str = Field(default="routemoa", description="The method whose graph runs: routemoa, moa, smoa, single or random_k.")
+    method: str = Field(
+        default="routemoa", description="The method whose graph runs: routemoa, moa, smoa, single or random_k."
+    )
     knobs: dict[str, Any] = Field(default_factory=dict, description="Knobs by name, as an alternative to the fields.")
 
     @property
@@ -113,7 +116,9 @@ class _ChatRouteMoA(BaseChatModel):
     def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
         return _run_sync(self._agenerate(messages, stop, **kwargs))
 
-    async def _astream(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
+    async def _astream(
+        self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any
+    ) -> AsyncIterator[ChatGenerationChunk]:
         context = self._call_context(stop, kwargs)
         async for item in stream_answer(messages, context, graph=method_graph(self.method)):
             if isinstance(item, Token):
@@ -124,10 +129,16 @@ class _ChatRouteMoA(BaseChatModel):
             elif isinstance(item, Finished):
                 output = self._checked(item.output)
                 yield ChatGenerationChunk(
-                    message=AIMessageChunk(content=item.rest, response_metadata=_metadata(output), usage_metadata=_usage(output.get("bill") or {}))
+                    message=AIMessageChunk(
+                        content=item.rest,
+                        response_metadata=_metadata(output),
+                        usage_metadata=_usage(output.get("bill") or {}),
+                    )
                 )
 
-    def _stream(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any
+    ) -> Iterator[ChatGenerationChunk]:
         for chunk in _iterate_sync(self._astream(messages, stop, **kwargs)):
             if run_manager and chunk.message.content:
                 run_manager.on_llm_new_token(chunk.text, chunk=chunk)
@@ -144,12 +155,18 @@ class _ChatRouteMoA(BaseChatModel):
         """A runnable that returns `schema` (a pydantic class, a TypedDict or a JSON schema dict): the
         aggregator is asked for it (response_format json_schema) and the reply is parsed and validated."""
         if kwargs.get("method", "json_schema") != "json_schema" or kwargs.get("tools"):
-            raise ValueError(f"ChatRouteMoA.with_structured_output supports method='json_schema' only; it supports {SUPPORTED}")
+            raise ValueError(
+                f"ChatRouteMoA.with_structured_output supports method='json_schema' only; it supports {SUPPORTED}"
+            )
         is_model = isinstance(schema, type) and issubclass(schema, BaseModel)
         json_schema = schema.model_json_schema() if is_model else convert_to_json_schema(schema)
         name = json_schema.get("title") or "answer"
         bound = self.bind(response_format={"type": "json_schema", "json_schema": {"name": name, "schema": json_schema}})
-        parser: Runnable = PydanticOutputParser(pydantic_object=schema) if is_model else JsonOutputParser() | RunnableLambda(_validator(json_schema))
+        parser: Runnable = (
+            PydanticOutputParser(pydantic_object=schema)
+            if is_model
+            else JsonOutputParser() | RunnableLambda(_validator(json_schema))
+        )
         if not include_raw:
             return bound | parser
         parsed = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
@@ -176,13 +193,18 @@ def _knob_fields() -> dict[str, Any]:
     """One optional field per Context knob, with its description (None: the method's default)."""
     hints = get_type_hints(Context)
     return {
-        f.name: (hints[f.name] | None, Field(default=None, description=f"{f.metadata['description']} (None: the method's default)"))
+        f.name: (
+            hints[f.name] | None,
+            Field(default=None, description=f"{f.metadata['description']} (None: the method's default)"),
+        )
         for f in fields(Context)
     }
 
 
 ChatRouteMoA = create_model("ChatRouteMoA", __base__=_ChatRouteMoA, __module__=__name__, **_knob_fields())
-ChatRouteMoA.__doc__ = "RouteMoA behind the LangChain chat-model interface; every Context knob is a field (see the module docstring)."
+ChatRouteMoA.__doc__ = (
+    "RouteMoA behind the LangChain chat-model interface; every Context knob is a field (see the module docstring)."
+)
 
 
 def _run_sync(coro):

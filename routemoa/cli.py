@@ -38,8 +38,18 @@ async def _ask(args: argparse.Namespace) -> dict:
 
     pool = _pool(args)
     load_pool(pool)  # validate before anything loads or runs
-    knobs = {k: v for k, v in {"pool": pool, "max_layers": args.max_layers, "top_k": args.top_k,
-             "threshold": args.threshold, "aggregator": args.aggregator, "max_usd": args.max_usd}.items() if v is not None}
+    knobs = {
+        k: v
+        for k, v in {
+            "pool": pool,
+            "max_layers": args.max_layers,
+            "top_k": args.top_k,
+            "threshold": args.threshold,
+            "aggregator": args.aggregator,
+            "max_usd": args.max_usd,
+        }.items()
+        if v is not None
+    }
     context = context_for("routemoa", knobs)
     on_event = None if args.quiet else (lambda event: print(format_event(event), file=sys.stderr, flush=True))
     if not args.thread:
@@ -90,7 +100,9 @@ async def _run_on_thread(graph, graph_input: dict | None, config: RunnableConfig
     killed run resumes from the step it was in, and the writes of the layer calls that had
     returned are there (LangGraph's pending writes): those calls are not made again."""
     final: dict = {}
-    stream = graph.astream(graph_input, config=config, context=context, stream_mode=["custom", "values"], durability="sync")
+    stream = graph.astream(
+        graph_input, config=config, context=context, stream_mode=["custom", "values"], durability="sync"
+    )
     async for mode, chunk in stream:
         if mode == "custom" and on_event:
             on_event(chunk)
@@ -122,9 +134,21 @@ def cmd_route(args: argparse.Namespace) -> int:
     """Print where the question would go (prior per model, first layer, expected cost) without calling a model."""
     from routemoa.route import format_route, route
 
-    knobs = {k: v for k, v in {"pool": _pool(args), "top_k": args.top_k, "tolerance": args.tolerance, "cost_weight": args.cost_weight}.items() if v is not None}
+    knobs = {
+        k: v
+        for k, v in {
+            "pool": _pool(args),
+            "top_k": args.top_k,
+            "tolerance": args.tolerance,
+            "cost_weight": args.cost_weight,
+        }.items()
+        if v is not None
+    }
     plan = route(args.question, knobs, method=args.method)
-    print(json.dumps(plan, indent=2, ensure_ascii=False) if args.json else format_route(plan), end="\n" if args.json else "")
+    print(
+        json.dumps(plan, indent=2, ensure_ascii=False) if args.json else format_route(plan),
+        end="\n" if args.json else "",
+    )
     return 0
 
 
@@ -138,13 +162,19 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--top-k", type=int)
     ask.add_argument("--threshold", type=float)
     ask.add_argument("--aggregator", help="model that writes the final answer (default: best-ranked)")
-    ask.add_argument("--max-usd", type=float, help="budget in dollars: no layer or aggregation starts that would pass it")
+    ask.add_argument(
+        "--max-usd", type=float, help="budget in dollars: no layer or aggregation starts that would pass it"
+    )
     ask.add_argument("--thread", help=f"continue a conversation kept in SQLite (${THREADS_DB_ENV} or ~/.routemoa)")
-    ask.add_argument("--resume", action="store_true", help="continue the thread's unfinished run from its last checkpoint")
+    ask.add_argument(
+        "--resume", action="store_true", help="continue the thread's unfinished run from its last checkpoint"
+    )
     ask.add_argument("--json", action="store_true", help="print one JSON object: answer, bill, trace")
     ask.add_argument("--quiet", action="store_true", help="no per-layer progress on stderr")
     ask.set_defaults(handler=cmd_ask)
-    plan = commands.add_parser("route", help="show which models a question would go to (prior, first layer, expected cost); no LLM call")
+    plan = commands.add_parser(
+        "route", help="show which models a question would go to (prior, first layer, expected cost); no LLM call"
+    )
     plan.add_argument("question")
     plan.add_argument("--pool", help="pool YAML file (default: $ROUTEMOA_POOL, else the embedded local pool)")
     plan.add_argument("--method", default="routemoa", help="routemoa (default), moa, smoa, single or random_k")

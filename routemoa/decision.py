@@ -47,5 +47,8 @@ def decide(
         return NEXT_LAYER, "every model of this layer failed; trying the next candidates"
     best = max(answered_now, key=lambda m: fused[m])
     if ctx.early_exit and fused[best] > ctx.threshold:
-        return NEXT_LAYER, f"best fused {fused[best]:.3f} ({best}) > threshold, but no other model has backed its answer yet"
+        return (
+            NEXT_LAYER,
+            f"best fused {fused[best]:.3f} ({best}) > threshold, but no other model has backed its answer yet",
+        )
     return NEXT_LAYER, f"best fused {fused[best]:.3f} ({best}) <= threshold {ctx.threshold:.3f}"

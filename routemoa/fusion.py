@@ -15,8 +15,8 @@ cross scores are the peers' medians (assessment.peer_consensus).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from routemoa.context import Context
 

@@ -57,7 +57,9 @@ def build_graph(method: str = "routemoa", checkpointer=None) -> MethodGraph:
         builder.add_edge(previous, name)
         previous = name
     # Edges labelled with the decisions that take them (Studio draws the labels).
-    builder.add_conditional_edges(previous, next_step, {d: "select" if d == NEXT_LAYER else "aggregate" for d in DECISIONS})
+    builder.add_conditional_edges(
+        previous, next_step, {d: "select" if d == NEXT_LAYER else "aggregate" for d in DECISIONS}
+    )
     builder.add_edge("aggregate", END)
     return builder.compile(checkpointer=checkpointer, name=method)
 

@@ -83,7 +83,9 @@ def check_cap(name: str, value: int) -> None:
     limit = cap.value()
     if value > limit:
         status = 413 if name == "body_bytes" else 400
-        raise CapExceeded(name, f"{name} {value} is above the operator's cap of {limit} {cap.what} (${cap.env})", status)
+        raise CapExceeded(
+            name, f"{name} {value} is above the operator's cap of {limit} {cap.what} (${cap.env})", status
+        )
 
 
 def apply_client_policy(ctx, asked_pool: str | None):

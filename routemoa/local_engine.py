@@ -31,10 +31,11 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SERVED_FILE = "SmolLM2-135M-Instruct.F16-from-Q4_1.gguf"
@@ -205,7 +206,9 @@ def bounded_strings(schema: Any, max_chars: int) -> Any:
 
     def visit(node: Any) -> None:
         if isinstance(node, dict):
-            free = node.get("type") == "string" and not {"maxLength", "enum", "const", "pattern", "format"} & node.keys()
+            free = (
+                node.get("type") == "string" and not {"maxLength", "enum", "const", "pattern", "format"} & node.keys()
+            )
             if free:
                 node["maxLength"] = max_chars
             for value in node.values():
@@ -263,7 +266,10 @@ class LocalEngine:
     """
 
     def __init__(
-        self, slots: int = DEFAULT_SLOTS, threads: int | None = None, model_path: Path | None = None,
+        self,
+        slots: int = DEFAULT_SLOTS,
+        threads: int | None = None,
+        model_path: Path | None = None,
         batch_threads: int | None = None,
     ):
         if slots < 1:
@@ -307,15 +313,25 @@ class LocalEngine:
             self._path = serving_gguf(self._source)
         with _LOAD_LOCK:
             llm = Llama(
-                model_path=str(self._path), n_ctx=CONTEXT_TOKENS, n_batch=512,
-                n_threads=self.threads, n_threads_batch=self.batch_threads, verbose=False,
+                model_path=str(self._path),
+                n_ctx=CONTEXT_TOKENS,
+                n_batch=512,
+                n_threads=self.threads,
+                n_threads_batch=self.batch_threads,
+                verbose=False,
             )
         token_text = lambda token: llm.detokenize([token], special=True).decode("utf-8", errors="ignore")  # noqa: E731
         chat = Jinja2ChatFormatter(
             template=llm.metadata["tokenizer.chat_template"],
-            eos_token=token_text(llm.token_eos()), bos_token=token_text(llm.token_bos()),
+            eos_token=token_text(llm.token_eos()),
+            bos_token=token_text(llm.token_bos()),
         )
-        return _Slot(llm=llm, chat=chat, vocab=llama_cpp.llama_model_get_vocab(llm.model), threads=(self.threads, self.batch_threads))
+        return _Slot(
+            llm=llm,
+            chat=chat,
+            vocab=llama_cpp.llama_model_get_vocab(llm.model),
+            threads=(self.threads, self.batch_threads),
+        )
 
     def _acquire(self, first_message: dict[str, str] | None = None) -> _Slot:
         """A free slot, preferring one whose last call began with `first_message` (llama.cpp then reuses

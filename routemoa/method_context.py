@@ -34,7 +34,9 @@ def context_for(method: str, value: Any = None, *, client: bool = False) -> Cont
     if isinstance(value, cls) and not client:
         return value
     if isinstance(value, Context):
-        mapping = value.explicit() if type(value) is not cls else {f.name: getattr(value, f.name) for f in fields(value)}
+        mapping = (
+            value.explicit() if type(value) is not cls else {f.name: getattr(value, f.name) for f in fields(value)}
+        )
     elif value is None:
         mapping = {}
     elif isinstance(value, Mapping):

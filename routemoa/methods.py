@@ -89,14 +89,20 @@ METHODS: dict[str, Method] = {
             description="RouteMoA: a learned scorer picks the few models worth calling; layers with self- and cross-assessment, early exit, then an aggregator.",
             context=Context,
         ),
-        Method(name="moa", description="Mixture-of-Agents: every pool model answers in every layer, then an aggregator.", context=MoAContext),
+        Method(
+            name="moa",
+            description="Mixture-of-Agents: every pool model answers in every layer, then an aggregator.",
+            context=MoAContext,
+        ),
         Method(
             name="smoa",
             description="Sparse MoA: every model answers in a role; a judge keeps the best answers per layer and a moderator may stop early.",
             context=SMoAContext,
             assessment=JUDGE,
         ),
-        Method(name="single", description="One pool model answers alone (set the knob 'model').", context=SingleContext),
+        Method(
+            name="single", description="One pool model answers alone (set the knob 'model').", context=SingleContext
+        ),
         Method(
             name="random_k",
             description="Baseline: top_k models drawn at random (seeded by the query), one layer, then an aggregator.",

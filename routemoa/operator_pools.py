@@ -106,7 +106,9 @@ def directory_pool_names() -> list[str]:
                 if entry.name.endswith(POOL_SUFFIX) and entry.is_file()
             ]
     except OSError as exc:
-        raise OperatorConfigError(one_line(f"{POOLS_DIR_ENV}={folder}: cannot list the pools directory ({exc.strerror or exc})")) from None
+        raise OperatorConfigError(
+            one_line(f"{POOLS_DIR_ENV}={folder}: cannot list the pools directory ({exc.strerror or exc})")
+        ) from None
     return sorted(n for n in names if is_pool_name(n))
 
 
@@ -204,5 +206,9 @@ def check_operator_config() -> list[str]:
         raise UserError(str(exc)) from None
     reference = default_pool_reference()
     if reference != EMBEDDED_POOL and not os.path.isfile(reference):
-        raise UserError(one_line(f"{POOL_ENV}={show(default_pool_value(), 120)}: not a pool name of {POOLS_DIR_ENV}, not 'embedded' and no such file"))
+        raise UserError(
+            one_line(
+                f"{POOL_ENV}={show(default_pool_value(), 120)}: not a pool name of {POOLS_DIR_ENV}, not 'embedded' and no such file"
+            )
+        )
     return names

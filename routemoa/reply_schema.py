@@ -37,7 +37,10 @@ def scored_response_format(spec: ModelSpec, peers: int) -> dict[str, Any] | None
     """The `response_format` of a scored call of `spec` shown `peers` answers, or None (mode `none`)."""
     mode = spec.structured_output
     if mode == "json_schema":
-        return {"type": "json_schema", "json_schema": {"name": SCHEMA_NAME, "schema": reply_schema(peers), "strict": True}}
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": SCHEMA_NAME, "schema": reply_schema(peers), "strict": True},
+        }
     if mode == "json_object":
         return {"type": "json_object"}
     return None

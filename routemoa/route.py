@@ -11,7 +11,8 @@ answers, so they are not predicted.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from langchain_core.messages import AnyMessage
 
@@ -41,20 +42,24 @@ def route(query: str | Sequence[AnyMessage], context: Any = None, *, method: str
     for pick, task in zip(picks, tasks):
         spec = pool.get(pick.name)
         prompt_chars = messages_chars(agent_messages(task, task["system_prompt"]))
-        layer.append({
-            "model": pick.name,
-            "score": round(pick.score, 4),
-            "rank_score": round(pick.rank_score, 4),
-            "reason": pick.reason,
-            "expected_usd": round(expected_call_usd(spec, prompt_chars, settings_for(spec, ctx).max_tokens), 10),
-            "expected_s": spec.latency_s,
-        })
+        layer.append(
+            {
+                "model": pick.name,
+                "score": round(pick.score, 4),
+                "rank_score": round(pick.rank_score, 4),
+                "reason": pick.reason,
+                "expected_usd": round(expected_call_usd(spec, prompt_chars, settings_for(spec, ctx).max_tokens), 10),
+                "expected_s": spec.latency_s,
+            }
+        )
     ranked = sorted(pool.models, key=lambda m: -prior.scores[m.name])
     return {
         "method": method,
         "pool": pool.source,
         "question": question,
-        "prior": [{"model": m.name, "score": round(prior.scores[m.name], 4), "source": prior.source[m.name]} for m in ranked],
+        "prior": [
+            {"model": m.name, "score": round(prior.scores[m.name], 4), "source": prior.source[m.name]} for m in ranked
+        ],
         "first_layer": layer,
         "expected_usd": round(sum(p["expected_usd"] for p in layer), 10),
         "expected_s": max((p["expected_s"] for p in layer), default=0.0),
@@ -64,9 +69,12 @@ def route(query: str | Sequence[AnyMessage], context: Any = None, *, method: str
 def format_route(plan: dict[str, Any]) -> str:
     """The plan as a short text table for the terminal."""
     picked = {p["model"] for p in plan["first_layer"]}
-    lines = [f"{plan['method']} on {plan['pool']}: first layer calls {len(picked)} model(s), "
-             f"expected at most ${plan['expected_usd']:.6f} and ~{plan['expected_s']:g}s", "",
-             f"{'model':<28} {'prior':>7}  source      first layer"]
+    lines = [
+        f"{plan['method']} on {plan['pool']}: first layer calls {len(picked)} model(s), "
+        f"expected at most ${plan['expected_usd']:.6f} and ~{plan['expected_s']:g}s",
+        "",
+        f"{'model':<28} {'prior':>7}  source      first layer",
+    ]
     reasons = {p["model"]: p for p in plan["first_layer"]}
     for row in plan["prior"]:
         pick = reasons.get(row["model"])

@@ -7,8 +7,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable, Sequence
+from typing import Any
 
 from langchain_core.messages import AIMessageChunk, AnyMessage, HumanMessage
 

@@ -9,7 +9,8 @@ streams scrubbed pieces itself (see redact.StreamScrubber).
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
@@ -34,7 +35,6 @@ class ScrubbedChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "routemoa-scrubbed"
 
-
     def _clean(self, message: BaseMessage) -> AIMessage:
         return AIMessage(
             content=scrub(message.text, self.secrets),
@@ -56,7 +56,9 @@ class ScrubbedChatModel(BaseChatModel):
             yield self._piece(chunk, scrubber.feed(chunk.text))
         yield ChatGenerationChunk(message=AIMessageChunk(content=scrubber.flush()))
 
-    async def _astream(self, messages, stop=None, run_manager=None, **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
+    async def _astream(
+        self, messages, stop=None, run_manager=None, **kwargs: Any
+    ) -> AsyncIterator[ChatGenerationChunk]:
         scrubber = StreamScrubber(self.secrets)
         async for chunk in self.inner.astream(messages, {"tags": HIDDEN_TAGS}, stop=stop, **kwargs):
             yield self._piece(chunk, scrubber.feed(chunk.text))

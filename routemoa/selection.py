@@ -25,8 +25,13 @@ def choose_models(
     if ctx.selection == "routed":
         weights = (ctx.cost_weight, ctx.latency_weight) if ctx.cost_aware else (0.0, 0.0)
         return rank_models(
-            scores, candidates, top_k=ctx.top_k, tolerance=ctx.tolerance,
-            cost_weight=weights[0], latency_weight=weights[1], price_ties=ctx.cost_aware,
+            scores,
+            candidates,
+            top_k=ctx.top_k,
+            tolerance=ctx.tolerance,
+            cost_weight=weights[0],
+            latency_weight=weights[1],
+            price_ties=ctx.cost_aware,
         )
     if ctx.selection == "all":
         chosen, why = candidates, "every pool model (MoA)"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import inspect
 import time
+from collections.abc import Sequence
 from contextvars import ContextVar
-from typing import Sequence
 
 MAX_SPANS = 4096
 """Spans kept in state (a thread's earlier runs are dropped first)."""
@@ -57,4 +57,3 @@ def active_seconds(spans: Sequence[Sequence[float]] | None, since: float, now: f
             total += end - start
             reach = end
     return total
-

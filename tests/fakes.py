@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 from langchain_core.language_models import BaseChatModel
@@ -67,8 +68,11 @@ class FakeChatModel(BaseChatModel):
         if script.error is not None:
             raise script.error
         text = script.reply(prompt) if callable(script.reply) else script.reply
-        usage = {"input_tokens": script.input_tokens, "output_tokens": script.output_tokens,
-                 "total_tokens": script.input_tokens + script.output_tokens}
+        usage = {
+            "input_tokens": script.input_tokens,
+            "output_tokens": script.output_tokens,
+            "total_tokens": script.input_tokens + script.output_tokens,
+        }
         return AIMessage(content=text, usage_metadata=usage)
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs: Any) -> ChatResult:

@@ -19,8 +19,9 @@ imports this module (registering the fake) before it serves the graph.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 from langchain_core.language_models import BaseChatModel
@@ -66,7 +67,11 @@ class FakeChatModel(BaseChatModel):
     def _usage(messages: list[BaseMessage], text: str) -> dict[str, int]:
         prompt_tokens = sum(len(m.text.split()) for m in messages)
         output_tokens = len(text.split())
-        return {"input_tokens": prompt_tokens, "output_tokens": output_tokens, "total_tokens": prompt_tokens + output_tokens}
+        return {
+            "input_tokens": prompt_tokens,
+            "output_tokens": output_tokens,
+            "total_tokens": prompt_tokens + output_tokens,
+        }
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
         text = self._reply(messages)

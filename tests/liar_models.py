@@ -100,8 +100,16 @@ def reply_for(model: str, prompt: str, response_format: dict | None = None) -> s
 def pool_models(base_url: str | None, names: list[str], provider: str = "openai") -> list[dict[str, Any]]:
     """Pool entries with identical descriptions and prices."""
     return [
-        {"name": n, "provider": provider, "model": n, "description": DESCRIPTION, "input_price": 1.0, "output_price": 2.0,
-         "latency_s": 1.0, **({"base_url": base_url} if base_url else {})}
+        {
+            "name": n,
+            "provider": provider,
+            "model": n,
+            "description": DESCRIPTION,
+            "input_price": 1.0,
+            "output_price": 2.0,
+            "latency_s": 1.0,
+            **({"base_url": base_url} if base_url else {}),
+        }
         for n in names
     ]
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from tests.served_app import ServedApp
 
@@ -43,8 +44,11 @@ class LoopbackServer(ServedApp):
         if isinstance(answer, tuple):
             return JSONResponse(answer[1], status_code=answer[0])
         prompt = prompt_of(body)
-        usage = {"prompt_tokens": len(prompt) // 4, "completion_tokens": len(answer) // 4 + 1,
-                 "total_tokens": (len(prompt) + len(answer)) // 4 + 1}
+        usage = {
+            "prompt_tokens": len(prompt) // 4,
+            "completion_tokens": len(answer) // 4 + 1,
+            "total_tokens": (len(prompt) + len(answer)) // 4 + 1,
+        }
         base = {"id": "cmpl-loopback", "created": int(time.time()), "model": body["model"]}
         if not body.get("stream"):
             choice = {"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}

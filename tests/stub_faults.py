@@ -21,8 +21,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 from starlette.applications import Starlette
@@ -35,7 +36,6 @@ from tests.served_app import ServedApp
 PROMPT_TOKENS, COMPLETION_TOKENS = 120, 30
 STREAM_PIECE = 7
 """Characters per streamed chunk."""
-
 
 
 class FaultStub(ServedApp):
@@ -51,7 +51,6 @@ class FaultStub(ServedApp):
         self.answered: list[dict[str, Any]] = []
         super().__init__(Starlette(routes=[Route("/v1/chat/completions", self._completions, methods=["POST"])]))
 
-
     def count(self, model: str | None = None) -> int:
         """Requests received (for `model`, or all)."""
         return sum(1 for r in self.received if model is None or r["model"] == model)
@@ -59,8 +58,16 @@ class FaultStub(ServedApp):
     def write_pool(self, path: Path, names: list[str], **fields: Any) -> str:
         """A pool file whose models this stub serves; `fields` (e.g. api_key_env, prices) go in every entry."""
         models = [
-            {"name": n, "provider": "openai", "base_url": self.url, "model": n, "description": "a general assistant",
-             "input_price": 1.0, "output_price": 2.0, **fields}
+            {
+                "name": n,
+                "provider": "openai",
+                "base_url": self.url,
+                "model": n,
+                "description": "a general assistant",
+                "input_price": 1.0,
+                "output_price": 2.0,
+                **fields,
+            }
             for n in names
         ]
         path.write_text(yaml.safe_dump({"models": models}))
@@ -82,12 +89,20 @@ class FaultStub(ServedApp):
         text = self._reply(model, prompt, auth)
         if body.get("stream"):
             return StreamingResponse(self._events(model, text), media_type="text/event-stream")
-        return JSONResponse({
-            "id": "cmpl-stub", "object": "chat.completion", "created": int(time.time()), "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": PROMPT_TOKENS, "completion_tokens": COMPLETION_TOKENS,
-                      "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS},
-        })
+        return JSONResponse(
+            {
+                "id": "cmpl-stub",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "usage": {
+                    "prompt_tokens": PROMPT_TOKENS,
+                    "completion_tokens": COMPLETION_TOKENS,
+                    "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS,
+                },
+            }
+        )
 
     def _reply(self, model: str, prompt: str, auth: str) -> str:
         said = f"{model} says 4" + (f" (my key: {auth})" if model in self.echo_answer else "")
@@ -101,16 +116,27 @@ class FaultStub(ServedApp):
     @staticmethod
     async def _events(model: str, text: str):
         def event(delta: dict, finish: str | None = None, usage: dict | None = None) -> str:
-            chunk = {"id": "cmpl-stub", "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
-                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}] if usage is None else []}
+            chunk = {
+                "id": "cmpl-stub",
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}] if usage is None else [],
+            }
             if usage is not None:
                 chunk["usage"] = usage
             return f"data: {json.dumps(chunk)}\n\n"
 
         yield event({"role": "assistant", "content": ""})
         for start in range(0, len(text), STREAM_PIECE):  # pieces that split words (and keys) apart
-            yield event({"content": text[start:start + STREAM_PIECE]})
+            yield event({"content": text[start : start + STREAM_PIECE]})
         yield event({}, "stop")
-        yield event({}, usage={"prompt_tokens": PROMPT_TOKENS, "completion_tokens": COMPLETION_TOKENS,
-                               "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS})
+        yield event(
+            {},
+            usage={
+                "prompt_tokens": PROMPT_TOKENS,
+                "completion_tokens": COMPLETION_TOKENS,
+                "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS,
+            },
+        )
         yield "data: [DONE]\n\n"

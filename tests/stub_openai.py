@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 from starlette.applications import Starlette
@@ -32,7 +33,6 @@ from tests.served_app import ServedApp
 PROMPT_TOKENS, COMPLETION_TOKENS = 120, 30
 
 
-
 class StubOpenAI(ServedApp):
     """The server; start with `with` (or `start()` / `stop()`)."""
 
@@ -42,7 +42,6 @@ class StubOpenAI(ServedApp):
         self.structured: dict[str, Any] = {"answer": "4", "confidence": 0.9}
         super().__init__(Starlette(routes=[Route("/v1/chat/completions", self._completions, methods=["POST"])]))
 
-
     def bodies(self, model: str) -> list[dict[str, Any]]:
         """The request bodies sent to `model`."""
         return [b for b in self.requests if b.get("model") == model]
@@ -50,8 +49,16 @@ class StubOpenAI(ServedApp):
     def write_pool(self, path: Path, names: list[str], **fields: Any) -> str:
         """A pool file whose models are served by this stub; `fields` are added to every model."""
         models = [
-            {"name": n, "provider": "openai", "base_url": self.url, "model": n, "input_price": 1.0, "output_price": 2.0,
-             "description": f"stub model {n}", **fields}
+            {
+                "name": n,
+                "provider": "openai",
+                "base_url": self.url,
+                "model": n,
+                "input_price": 1.0,
+                "output_price": 2.0,
+                "description": f"stub model {n}",
+                **fields,
+            }
             for n in names
         ]
         Path(path).write_text(yaml.safe_dump({"models": models}, sort_keys=False))
@@ -77,7 +84,11 @@ class StubOpenAI(ServedApp):
         if body.get("model") == "broken":
             return JSONResponse({"error": {"message": "upstream exploded", "type": "server_error"}}, status_code=500)
         text = self._text(body)
-        usage = {"prompt_tokens": PROMPT_TOKENS, "completion_tokens": COMPLETION_TOKENS, "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS}
+        usage = {
+            "prompt_tokens": PROMPT_TOKENS,
+            "completion_tokens": COMPLETION_TOKENS,
+            "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS,
+        }
         base = {"id": "cmpl-stub", "created": int(time.time()), "model": body["model"]}
         if not body.get("stream"):
             choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
@@ -90,8 +101,20 @@ class StubOpenAI(ServedApp):
                 delta = {"content": word if i == 0 else " " + word}
                 if i == 0:
                     delta["role"] = "assistant"
-                yield _sse({**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
-            yield _sse({**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+                yield _sse(
+                    {
+                        **base,
+                        "object": "chat.completion.chunk",
+                        "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
+                    }
+                )
+            yield _sse(
+                {
+                    **base,
+                    "object": "chat.completion.chunk",
+                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                }
+            )
             if with_usage:
                 yield _sse({**base, "object": "chat.completion.chunk", "choices": [], "usage": usage})
             yield "data: [DONE]\n\n"

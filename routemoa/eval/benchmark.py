@@ -49,9 +49,15 @@ class BenchmarkItem:
     def as_dict(self) -> dict[str, Any]:
         """The item as `routemoa.eval.checkers.grade` reads it."""
         return {
-            "id": self.id, "question": self.question, "reference": self.reference, "checker": self.checker,
-            "references": list(self.references), "choices": list(self.choices), "labels": list(self.labels),
-            "aliases": {k: list(v) for k, v in self.aliases.items()}, "task": self.group,
+            "id": self.id,
+            "question": self.question,
+            "reference": self.reference,
+            "checker": self.checker,
+            "references": list(self.references),
+            "choices": list(self.choices),
+            "labels": list(self.labels),
+            "aliases": {k: list(v) for k, v in self.aliases.items()},
+            "task": self.group,
         }
 
     def score(self, answer: str) -> float:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 
 class ResultCache:
@@ -51,7 +52,9 @@ class ResultCache:
         """Every stored result, in insertion order."""
         return list(self._results.values())
 
-    async def get_or_run(self, method: str, item_id: str, run: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    async def get_or_run(
+        self, method: str, item_id: str, run: Callable[[], Awaitable[dict[str, Any]]]
+    ) -> dict[str, Any]:
         """The cached result, else `await run()` (which returns the result fields), stored then returned."""
         cached = self.get(method, item_id)
         if cached is not None:

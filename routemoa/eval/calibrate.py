@@ -11,9 +11,10 @@ Only the first layer is replayed: later layers and aggregation add cost the rati
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from routemoa.errors import UserError
+from routemoa.eval.replay_data import ReplayData, load_replay
 from routemoa.eval.replay_eval import (
     DEFAULT_KNOBS,
     QUERY_TEXTS,
@@ -24,7 +25,6 @@ from routemoa.eval.replay_eval import (
     routemoa_selection,
     score_selections,
 )
-from routemoa.eval.replay_data import ReplayData, load_replay
 from routemoa.spec import Pool
 
 METRICS = ("any_correct", "first_pick_accuracy")
@@ -120,18 +120,27 @@ def _describe(point: Point, metric: str) -> str:
 def report(result: dict) -> str:
     """The result for the terminal: the goal, the knobs and what they measured."""
     metric = result["metric"]
-    goal = (f"the cheapest knobs with {metric} >= {result['target']}" if result["target"] is not None
-            else f"the highest {metric}") + (f" at cost ratio <= {result['budget']}" if result["budget"] is not None else "")
-    lines = [f"calibrate: {goal}, chosen on {', '.join(result['chosen_on'])} ({result['queries']['fit']} queries, prior: {result['prior']})"]
+    goal = (
+        f"the cheapest knobs with {metric} >= {result['target']}"
+        if result["target"] is not None
+        else f"the highest {metric}"
+    ) + (f" at cost ratio <= {result['budget']}" if result["budget"] is not None else "")
+    lines = [
+        f"calibrate: {goal}, chosen on {', '.join(result['chosen_on'])} ({result['queries']['fit']} queries, prior: {result['prior']})"
+    ]
     if result["knobs"] is None:
         closest = result["closest"]
-        lines.append(f"no knob setting fits; the most accurate setting is {closest.label()}: {_describe(closest, metric)}")
+        lines.append(
+            f"no knob setting fits; the most accurate setting is {closest.label()}: {_describe(closest, metric)}"
+        )
         return "\n".join(lines) + "\n"
     lines.append(f"knobs: {result['fit'].label()}")
     lines.append(f"on the data they were chosen on: {_describe(result['fit'], metric)}")
     if not result["in_sample"]:
         lines.append(f"held out (--data, {result['queries']['data']} queries): {_describe(result['measured'], metric)}")
-    lines.append(f"the defaults ({result['default'].label()}) on the data the knobs were chosen on: {_describe(result['default'], metric)}")
+    lines.append(
+        f"the defaults ({result['default'].label()}) on the data the knobs were chosen on: {_describe(result['default'], metric)}"
+    )
     return "\n".join(lines) + "\n"
 
 

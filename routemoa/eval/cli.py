@@ -56,7 +56,13 @@ def _run(args: argparse.Namespace) -> int:
     cache = ResultCache(Path(args.out) / "results.jsonl")
     results = asyncio.run(
         run_live(
-            items, methods, args.pool, cache, concurrency=args.concurrency, knobs=knobs, progress=not args.quiet,
+            items,
+            methods,
+            args.pool,
+            cache,
+            concurrency=args.concurrency,
+            knobs=knobs,
+            progress=not args.quiet,
             judge=judge,
         )
     )
@@ -79,8 +85,14 @@ def _calibrate(args: argparse.Namespace) -> int:
     from routemoa.eval.calibrate import calibrate, report, yaml_snippet
 
     result = calibrate(
-        args.data, args.train or (), scorer=args.scorer, budget=args.budget, target=args.target,
-        metric=args.metric, query=args.query, progress=not args.quiet,
+        args.data,
+        args.train or (),
+        scorer=args.scorer,
+        budget=args.budget,
+        target=args.target,
+        metric=args.metric,
+        query=args.query,
+        progress=not args.quiet,
     )
     print(report(result), end="")
     if result["knobs"] is None:
@@ -97,16 +109,40 @@ def _calibrate(args: argparse.Namespace) -> int:
 def register_calibrate(subparsers: argparse._SubParsersAction) -> None:
     """Add `routemoa calibrate` to the main CLI."""
     parser = subparsers.add_parser(
-        "calibrate", help="choose top_k / tolerance / cost_weight for a cost budget from recorded results (like `eval replay`)"
+        "calibrate",
+        help="choose top_k / tolerance / cost_weight for a cost budget from recorded results (like `eval replay`)",
     )
-    parser.add_argument("--data", nargs="+", required=True, metavar="FILE", help="replay CSV file(s) the knobs are measured on")
-    parser.add_argument("--train", nargs="+", metavar="FILE", help="replay CSV file(s) to choose the knobs on (default: --data, in-sample)")
+    parser.add_argument(
+        "--data", nargs="+", required=True, metavar="FILE", help="replay CSV file(s) the knobs are measured on"
+    )
+    parser.add_argument(
+        "--train",
+        nargs="+",
+        metavar="FILE",
+        help="replay CSV file(s) to choose the knobs on (default: --data, in-sample)",
+    )
     parser.add_argument("--scorer", metavar="DIR", help="trained scorer checkpoint (default: zero-shot prior)")
-    parser.add_argument("--budget", type=float, metavar="RATIO", help="most the first layer may cost, as a ratio of calling every model (e.g. 0.3)")
-    parser.add_argument("--target", type=float, metavar="ACC", help="instead: the cheapest knobs whose accuracy reaches ACC (within --budget if given)")
-    parser.add_argument("--metric", choices=("any_correct", "first_pick_accuracy"), default="any_correct",
-                        help="accuracy of the first layer: some model right (default) or the top pick right")
-    parser.add_argument("--query", choices=("prompt", "question"), default="prompt", help="text the prior reads (as in eval replay)")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        metavar="RATIO",
+        help="most the first layer may cost, as a ratio of calling every model (e.g. 0.3)",
+    )
+    parser.add_argument(
+        "--target",
+        type=float,
+        metavar="ACC",
+        help="instead: the cheapest knobs whose accuracy reaches ACC (within --budget if given)",
+    )
+    parser.add_argument(
+        "--metric",
+        choices=("any_correct", "first_pick_accuracy"),
+        default="any_correct",
+        help="accuracy of the first layer: some model right (default) or the top pick right",
+    )
+    parser.add_argument(
+        "--query", choices=("prompt", "question"), default="prompt", help="text the prior reads (as in eval replay)"
+    )
     parser.add_argument("--out", metavar="FILE", help="also write the knobs as YAML here")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(handler=_calibrate)
@@ -122,7 +158,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="replay recorded model results (RouterBench-style CSV): accuracy and cost of each method's first layer",
     )
     replay.add_argument("--data", nargs="+", required=True, metavar="FILE", help="replay CSV file(s) to evaluate on")
-    replay.add_argument("--train", nargs="+", metavar="FILE", help="replay CSV file(s) that choose the single-best model")
+    replay.add_argument(
+        "--train", nargs="+", metavar="FILE", help="replay CSV file(s) that choose the single-best model"
+    )
     replay.add_argument("--scorer", metavar="DIR", help="trained scorer checkpoint (default: zero-shot prior)")
     replay.add_argument(
         "--query",
@@ -138,10 +176,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     live = commands.add_parser("run", help="run methods live on a benchmark JSONL (real calls, resumable)")
     live.add_argument(
-        "--benchmark", required=True, metavar="FILE",
+        "--benchmark",
+        required=True,
+        metavar="FILE",
         help="benchmark JSONL: id, question, reference, checker (+ references, choices, labels, aliases, task)",
     )
-    live.add_argument("--methods", default="routemoa,moa", help="comma list of routemoa, moa, smoa, random_k, single:NAME")
+    live.add_argument(
+        "--methods", default="routemoa,moa", help="comma list of routemoa, moa, smoa, random_k, single:NAME"
+    )
     live.add_argument("--pool", default="embedded", help="pool YAML file (default: the embedded local pool)")
     live.add_argument("--out", default="runs/eval", metavar="DIR", help="results.jsonl (cache), report.json/.md/.png")
     live.add_argument("--concurrency", type=int, default=4, help="queries in flight at once (default 4)")

@@ -11,6 +11,7 @@ from routemoa.eval.replay_eval import Point
 
 def to_jsonable(result: dict) -> dict:
     """The result of `evaluate_replay` with every Point turned into a plain dict."""
+
     def convert(value):
         if isinstance(value, Point):
             return {"label": value.label(), **asdict(value)}
@@ -69,13 +70,29 @@ def plot(result: dict, path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.5), sharex=True, sharey=True)
     for ax, metric in zip(axes, ("any_correct", "first_pick_accuracy")):
         sweep = result["routemoa_sweep"]
-        ax.scatter([p.cost_ratio for p in sweep], [getattr(p, metric) for p in sweep], s=10, alpha=0.3,
-                   color="tab:blue", label="RouteMoA settings")
+        ax.scatter(
+            [p.cost_ratio for p in sweep],
+            [getattr(p, metric) for p in sweep],
+            s=10,
+            alpha=0.3,
+            color="tab:blue",
+            label="RouteMoA settings",
+        )
         frontier = result["frontier"][metric]
-        ax.plot([p.cost_ratio for p in frontier], [getattr(p, metric) for p in frontier], "-o", ms=4,
-                color="tab:blue", label="RouteMoA frontier")
-        markers = {"moa": ("s", "tab:red"), "single-best": ("D", "tab:green"), "oracle": ("*", "gold"),
-                   "random": ("x", "gray")}
+        ax.plot(
+            [p.cost_ratio for p in frontier],
+            [getattr(p, metric) for p in frontier],
+            "-o",
+            ms=4,
+            color="tab:blue",
+            label="RouteMoA frontier",
+        )
+        markers = {
+            "moa": ("s", "tab:red"),
+            "single-best": ("D", "tab:green"),
+            "oracle": ("*", "gold"),
+            "random": ("x", "gray"),
+        }
         for point in result["baselines"] + [result["routemoa_default"]]:
             value = getattr(point, metric)
             if value is None:

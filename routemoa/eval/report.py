@@ -13,8 +13,9 @@ import itertools
 import json
 import math
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 Z95 = 1.959963984540054
 ALPHA = 0.05
@@ -58,8 +59,10 @@ def _binomial_cdf(k: int, n: int, p: float) -> float:
         return 1.0
     if p >= 1.0:
         return 0.0
-    logs = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * math.log(p) + (n - i) * math.log1p(-p)
-            for i in range(k + 1)]
+    logs = [
+        math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * math.log(p) + (n - i) * math.log1p(-p)
+        for i in range(k + 1)
+    ]
     top = max(logs)
     return min(1.0, math.exp(top) * sum(math.exp(x - top) for x in logs))
 
@@ -119,7 +122,9 @@ def accuracy_intervals(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]
             continue
         k, n = sum(marks), len(marks)
         low, high = wilson_interval(k, n)
-        rows.append({"method": method, "task": task, "n": n, "correct": k, "accuracy": k / n, "ci_low": low, "ci_high": high})
+        rows.append(
+            {"method": method, "task": task, "n": n, "correct": k, "accuracy": k / n, "ci_low": low, "ci_high": high}
+        )
     overall = [r for r in rows if r["task"] == ALL_TASKS]
     return overall + sorted((r for r in rows if r["task"] != ALL_TASKS), key=lambda r: str(r["task"]))
 
@@ -141,11 +146,19 @@ def paired_differences(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]
         only_b = sum(marks[b][i] and not marks[a][i] for i in ids)
         discordant, n = only_a + only_b, len(ids)
         low, high = clopper_pearson(only_a, discordant) if discordant else (0.5, 0.5)
-        rows.append({
-            "a": a, "b": b, "n": n, "difference": (only_a - only_b) / n,
-            "ci_low": discordant / n * (2 * low - 1), "ci_high": discordant / n * (2 * high - 1),
-            "only_a_correct": only_a, "only_b_correct": only_b, "mcnemar_p": mcnemar_p(only_a, only_b),
-        })
+        rows.append(
+            {
+                "a": a,
+                "b": b,
+                "n": n,
+                "difference": (only_a - only_b) / n,
+                "ci_low": discordant / n * (2 * low - 1),
+                "ci_high": discordant / n * (2 * high - 1),
+                "only_a_correct": only_a,
+                "only_b_correct": only_b,
+                "mcnemar_p": mcnemar_p(only_a, only_b),
+            }
+        )
     return rows
 
 
@@ -153,7 +166,9 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}"
 
 
-def markdown(rows: Sequence[dict[str, Any]], intervals: Sequence[dict[str, Any]] = (), pairs: Sequence[dict[str, Any]] = ()) -> str:
+def markdown(
+    rows: Sequence[dict[str, Any]], intervals: Sequence[dict[str, Any]] = (), pairs: Sequence[dict[str, Any]] = ()
+) -> str:
     """A Markdown table of `summarize` rows, then (when given) accuracy intervals per task and paired differences."""
     lines = [
         "| method | n | accuracy | $ / query | $ / 10k queries | latency p50 (s) | latency p95 (s) | calls / query |",
@@ -166,25 +181,42 @@ def markdown(rows: Sequence[dict[str, Any]], intervals: Sequence[dict[str, Any]]
             f"| {r['calls_per_query']:.2f} |"
         )
     if intervals:
-        lines += ["", "Accuracy with 95 % Wilson intervals, overall (`all`) and per task:", "",
-                  "| method | task | n | correct | accuracy | 95 % interval |", "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "Accuracy with 95 % Wilson intervals, overall (`all`) and per task:",
+            "",
+            "| method | task | n | correct | accuracy | 95 % interval |",
+            "|---|---|---|---|---|---|",
+        ]
         for r in intervals:
-            lines.append(f"| {r['method']} | {r['task']} | {r['n']} | {r['correct']} | {_pct(r['accuracy'])} % "
-                         f"| [{_pct(r['ci_low'])}, {_pct(r['ci_high'])}] % |")
+            lines.append(
+                f"| {r['method']} | {r['task']} | {r['n']} | {r['correct']} | {_pct(r['accuracy'])} % "
+                f"| [{_pct(r['ci_low'])}, {_pct(r['ci_high'])}] % |"
+            )
     if pairs:
-        lines += ["", "Paired differences in accuracy (a − b) on the items both answered, exact McNemar 95 % "
-                  "interval and p-value; an interval that contains 0 is no evidence of a difference:", "",
-                  "| a | b | n | a − b | 95 % interval | only a right | only b right | McNemar p |",
-                  "|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "Paired differences in accuracy (a − b) on the items both answered, exact McNemar 95 % "
+            "interval and p-value; an interval that contains 0 is no evidence of a difference:",
+            "",
+            "| a | b | n | a − b | 95 % interval | only a right | only b right | McNemar p |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for r in pairs:
-            lines.append(f"| {r['a']} | {r['b']} | {r['n']} | {100 * r['difference']:+.1f} pts "
-                         f"| [{100 * r['ci_low']:+.1f}, {100 * r['ci_high']:+.1f}] | {r['only_a_correct']} "
-                         f"| {r['only_b_correct']} | {r['mcnemar_p']:.3g} |")
+            lines.append(
+                f"| {r['a']} | {r['b']} | {r['n']} | {100 * r['difference']:+.1f} pts "
+                f"| [{100 * r['ci_low']:+.1f}, {100 * r['ci_high']:+.1f}] | {r['only_a_correct']} "
+                f"| {r['only_b_correct']} | {r['mcnemar_p']:.3g} |"
+            )
     return "\n".join(lines) + "\n"
 
 
-def plot(rows: Sequence[dict[str, Any]], path: Path, intervals: Sequence[dict[str, Any]] = (),
-         pairs: Sequence[dict[str, Any]] = ()) -> None:
+def plot(
+    rows: Sequence[dict[str, Any]],
+    path: Path,
+    intervals: Sequence[dict[str, Any]] = (),
+    pairs: Sequence[dict[str, Any]] = (),
+) -> None:
     """PNG: accuracy (with its 95 % interval) against dollars per query, one labelled point per method;
     beside it, each pair's accuracy difference with its 95 % interval."""
     import matplotlib
@@ -199,7 +231,9 @@ def plot(rows: Sequence[dict[str, Any]], path: Path, intervals: Sequence[dict[st
         ci = overall.get(r["method"])
         yerr = [[r["accuracy"] - ci["ci_low"]], [ci["ci_high"] - r["accuracy"]]] if ci else None
         ax.errorbar([r["usd_per_query"]], [r["accuracy"]], yerr=yerr, fmt="o", capsize=4)
-        ax.annotate(r["method"], (r["usd_per_query"], r["accuracy"]), fontsize=8, xytext=(4, 4), textcoords="offset points")
+        ax.annotate(
+            r["method"], (r["usd_per_query"], r["accuracy"]), fontsize=8, xytext=(4, 4), textcoords="offset points"
+        )
     ax.set_xlabel("$ per query")
     ax.set_ylabel("accuracy (95 % Wilson interval)")
     ax.grid(alpha=0.3)

@@ -32,6 +32,11 @@ async def agent(payload: dict, runtime: Runtime[Context]) -> dict:
     answer = parsed.answer  # a plain-mode reply in JSON anyway still yields its answer
     self_score, peer_scores = (None, None) if task["plain"] else (parsed.self_score, parsed.peer_scores)
     record = result.record(
-        role="agent", layer=task["layer"], model=spec.name, answer=answer, self_score=self_score, peer_scores=peer_scores
+        role="agent",
+        layer=task["layer"],
+        model=spec.name,
+        answer=answer,
+        self_score=self_score,
+        peer_scores=peer_scores,
     )
     return {"records": [screen(record, result.text, settings.max_tokens)]}

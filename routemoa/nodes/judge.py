@@ -44,7 +44,9 @@ async def judge(state: State, runtime: Runtime[Context]) -> dict:
     if len(answered) > ctx.judge_keep:
         spec = load_pool(ctx.pool).get(ctx.aggregator or answered[0]["model"])
         text = prompts.JUDGE.format(
-            candidates=candidate_blocks([r["answer"] for r in answered]), question=state["question"], keep=ctx.judge_keep
+            candidates=candidate_blocks([r["answer"] for r in answered]),
+            question=state["question"],
+            keep=ctx.judge_keep,
         )
         result = await call_model(spec, [HumanMessage(content=text)], settings_for(spec, ctx, 0.0))
         verdict = None if result.error else read_verdict(result.text, len(answered), ctx.judge_keep)

@@ -45,7 +45,9 @@ async def select(state: State, runtime: Runtime[Context]) -> dict:
     return {"layer": layer, "selected": selected, "shown": shown, "kept": None}
 
 
-def budget_stop(state: State, runtime: Runtime[Context], layer: int, selected: list[SelectedModel], check: BudgetCheck) -> dict:
+def budget_stop(
+    state: State, runtime: Runtime[Context], layer: int, selected: list[SelectedModel], check: BudgetCheck
+) -> dict:
     """The update when the budget stops `layer` before it starts: no models selected (fan_out goes to
     aggregate), decision OVER_BUDGET, and a trace entry for the layer with the models it would have called."""
     reason = check.reason(f"layer {layer} ({', '.join(p['name'] for p in selected)})")

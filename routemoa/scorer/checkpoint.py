@@ -53,7 +53,9 @@ def encoder_id(encoder: str | None) -> str:
 
 def same_encoder(a: str | None, b: str | None) -> bool:
     """Whether two encoder names designate the same model files."""
-    return os.path.realpath(resolve_encoder_path(encoder_id(a))) == os.path.realpath(resolve_encoder_path(encoder_id(b)))
+    return os.path.realpath(resolve_encoder_path(encoder_id(a))) == os.path.realpath(
+        resolve_encoder_path(encoder_id(b))
+    )
 
 
 @dataclass
@@ -138,7 +140,11 @@ def save_checkpoint(
     state = {k: v.detach().float().cpu().contiguous() for k, v in net.state_dict().items()}
     save_file(state, str(out / WEIGHTS_FILE))
     save_numpy(
-        {"embeddings": train_embeddings.astype(np.float32), "labels": train_labels.astype(np.float32), "task_ids": task_ids},
+        {
+            "embeddings": train_embeddings.astype(np.float32),
+            "labels": train_labels.astype(np.float32),
+            "task_ids": task_ids,
+        },
         str(out / TRAIN_DATA_FILE),
     )
     if reference is not None:
@@ -162,7 +168,9 @@ def load_checkpoint(path: str | Path, encoder: str | None = None) -> Checkpoint:
         raise UserError(f"{path / META_FILE}: not a {FORMAT} checkpoint")
     if meta.get("format_version") not in READABLE_VERSIONS:
         versions = ", ".join(map(str, READABLE_VERSIONS))
-        raise UserError(f"{path}: checkpoint format version {meta.get('format_version')}, this RouteMoA reads {versions}")
+        raise UserError(
+            f"{path}: checkpoint format version {meta.get('format_version')}, this RouteMoA reads {versions}"
+        )
     missing = [k for k in ("encoder", "models", "net", "finetuned_encoder", "tasks") if k not in meta]
     if missing:
         raise UserError(f"{path / META_FILE}: missing field '{missing[0]}'")

@@ -75,19 +75,30 @@ def register(subparsers) -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a scorer checkpoint on a JSONL file")
     train.add_argument("data", help="JSONL: one {query, scores, task?, costs?} per line")
     train.add_argument("--out", required=True, help="checkpoint directory to write")
-    train.add_argument("--encoder", default=None, help="sentence-transformers model path (default: packaged all-MiniLM-L6-v2)")
+    train.add_argument(
+        "--encoder", default=None, help="sentence-transformers model path (default: packaged all-MiniLM-L6-v2)"
+    )
     train.add_argument("--epochs", type=int, default=60, help="maximum epochs (early stopping on validation top-1 hit)")
-    train.add_argument("--freeze-encoder", action="store_true", help="train only the head and model embeddings (fast on CPU)")
+    train.add_argument(
+        "--freeze-encoder", action="store_true", help="train only the head and model embeddings (fast on CPU)"
+    )
     train.add_argument("--batch-size", type=int, default=64)
     train.add_argument("--lr", type=float, default=1e-3, help="learning rate of the head and model embeddings")
     train.add_argument("--val-fraction", type=float, default=0.1, help="share of the data held out for early stopping")
     train.add_argument("--patience", type=int, default=8, help="epochs without validation gain before stopping")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--sharpen", action="store_true", help="apply RouteMoA's sharpen remap to served scores")
-    train.add_argument("--no-shrinkage", action="store_true", help="serve the head's scores as they are (no gate toward the base rates)")
+    train.add_argument(
+        "--no-shrinkage",
+        action="store_true",
+        help="serve the head's scores as they are (no gate toward the base rates)",
+    )
     train.add_argument("--no-strip-prefixes", action="store_true", help="keep prefixes shared by many training queries")
     train.add_argument(
-        "--head-tokens", type=int, default=32, help="long queries keep this many first tokens and their end (-1: plain truncation)"
+        "--head-tokens",
+        type=int,
+        default=32,
+        help="long queries keep this many first tokens and their end (-1: plain truncation)",
     )
     train.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     train.set_defaults(handler=_train)

@@ -27,7 +27,9 @@ PRICE_NEIGHBOURS = 2
 DESCRIPTION_GAIN = 0.0
 
 
-def price_anchor(price: float, trained_prices: np.ndarray, trained_base: np.ndarray, neighbours: int = PRICE_NEIGHBOURS) -> float:
+def price_anchor(
+    price: float, trained_prices: np.ndarray, trained_base: np.ndarray, neighbours: int = PRICE_NEIGHBOURS
+) -> float:
     """Expected accuracy from the price tier (dollars per million tokens, input + output)."""
     known = trained_prices > 0
     if price <= 0 or not known.any():

@@ -29,8 +29,27 @@ def _erf(x: np.ndarray) -> np.ndarray:
     """erf to ~1.2e-7 (Numerical Recipes' erfc Chebyshev fit; numpy has no erf)."""
     z = np.abs(x)
     t = 1.0 / (1.0 + 0.5 * z)
-    poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (
-        0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+    poly = (
+        -z * z
+        - 1.26551223
+        + t
+        * (
+            1.00002368
+            + t
+            * (
+                0.37409196
+                + t
+                * (
+                    0.09678418
+                    + t
+                    * (
+                        -0.18628806
+                        + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))
+                    )
+                )
+            )
+        )
+    )
     return np.sign(x) * (1.0 - t * np.exp(poly))
 
 
@@ -51,7 +70,9 @@ class OffsetsTokenizer:
     def __init__(self, tokenizer):
         self.tokenizer = tokenizer
 
-    def __call__(self, text: str, add_special_tokens: bool = True, return_offsets_mapping: bool = False, verbose: bool = True):
+    def __call__(
+        self, text: str, add_special_tokens: bool = True, return_offsets_mapping: bool = False, verbose: bool = True
+    ):
         encoding = self.tokenizer.encode(text, add_special_tokens=add_special_tokens)
         out = {"input_ids": encoding.ids}
         if return_offsets_mapping:
@@ -76,11 +97,15 @@ class LeanEncoder:
             raise Unsupported(f"{folder}: {exc}") from None
         modes = {k for k, v in pooling.items() if k.startswith("pooling_mode") and v}
         shape_ok = (
-            modules[:2] == MODULES and modules[2:] in ([], ["sentence_transformers.models.Normalize"])
-            and config.get("model_type") == "bert" and config.get("hidden_act") == "gelu"
+            modules[:2] == MODULES
+            and modules[2:] in ([], ["sentence_transformers.models.Normalize"])
+            and config.get("model_type") == "bert"
+            and config.get("hidden_act") == "gelu"
             and config.get("position_embedding_type", "absolute") == "absolute"
-            and modes == {"pooling_mode_mean_tokens"} and not settings.get("do_lower_case")
-            and (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()
+            and modes == {"pooling_mode_mean_tokens"}
+            and not settings.get("do_lower_case")
+            and (folder / "model.safetensors").is_file()
+            and (folder / "tokenizer.json").is_file()
         )
         if not shape_ok:
             raise Unsupported(f"{folder}: not a BERT + mean-pooling sentence-transformers model in safetensors")
@@ -109,15 +134,23 @@ class LeanEncoder:
         for i in range(layers):
             p = f"encoder.layer.{i}."
             qkv = [p + f"attention.self.{n}" for n in ("query", "key", "value")]
-            self.layers.append({
-                "qkv_w": f32(np.concatenate([w[n + ".weight"] for n in qkv]).T),
-                "qkv_b": f32(np.concatenate([w[n + ".bias"] for n in qkv])),
-                "out_w": f32(w[p + "attention.output.dense.weight"].T), "out_b": f32(w[p + "attention.output.dense.bias"]),
-                "norm1": (f32(w[p + "attention.output.LayerNorm.weight"]), f32(w[p + "attention.output.LayerNorm.bias"])),
-                "up_w": f32(w[p + "intermediate.dense.weight"].T), "up_b": f32(w[p + "intermediate.dense.bias"]),
-                "down_w": f32(w[p + "output.dense.weight"].T), "down_b": f32(w[p + "output.dense.bias"]),
-                "norm2": (f32(w[p + "output.LayerNorm.weight"]), f32(w[p + "output.LayerNorm.bias"])),
-            })
+            self.layers.append(
+                {
+                    "qkv_w": f32(np.concatenate([w[n + ".weight"] for n in qkv]).T),
+                    "qkv_b": f32(np.concatenate([w[n + ".bias"] for n in qkv])),
+                    "out_w": f32(w[p + "attention.output.dense.weight"].T),
+                    "out_b": f32(w[p + "attention.output.dense.bias"]),
+                    "norm1": (
+                        f32(w[p + "attention.output.LayerNorm.weight"]),
+                        f32(w[p + "attention.output.LayerNorm.bias"]),
+                    ),
+                    "up_w": f32(w[p + "intermediate.dense.weight"].T),
+                    "up_b": f32(w[p + "intermediate.dense.bias"]),
+                    "down_w": f32(w[p + "output.dense.weight"].T),
+                    "down_b": f32(w[p + "output.dense.bias"]),
+                    "norm2": (f32(w[p + "output.LayerNorm.weight"]), f32(w[p + "output.LayerNorm.bias"])),
+                }
+            )
 
     def get_embedding_dimension(self) -> int:
         return self.word.shape[1]

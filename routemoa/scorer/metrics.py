@@ -35,7 +35,7 @@ def hit_rates(scores: np.ndarray, labels: np.ndarray) -> dict:
         "top1_hit": float(picked[answerable, 0].mean()) if n_answerable else 0.0,
         "top3_hit": float(picked[answerable].any(axis=1).mean()) if n_answerable else 0.0,
         "first_pick_accuracy": float(picked[:, 0].mean()) if len(labels) else 0.0,
-        "n": int(len(labels)),
+        "n": len(labels),
         "n_answerable": n_answerable,
     }
 

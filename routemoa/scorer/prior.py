@@ -56,7 +56,11 @@ def pool_prior(query: str, pool: Pool) -> Prior:
         if cold and key not in _WARNED:
             _WARNED.add(key)
             names = ", ".join(m.name for m in cold)
-            log.warning("scorer %s has no trained embedding for %s: scoring them by description and price tier (cold start)", pool.scorer, names)
+            log.warning(
+                "scorer %s has no trained embedding for %s: scoring them by description and price tier (cold start)",
+                pool.scorer,
+                names,
+            )
         if cold and scores:
             known = [m for m in pool.models if m.name in scores]
             same_encoder = scorer.encoder == encoder  # not fine-tuned: the query's vector is reused
@@ -78,4 +82,6 @@ def pool_prior(query: str, pool: Pool) -> Prior:
         values = description_prior([query], [m.description for m in cold], encoder)[0]
         for spec, value in zip(cold, values):
             scores[spec.name], source[spec.name] = float(value), "zero-shot"
-    return Prior(scores={m.name: scores[m.name] for m in pool.models}, source={m.name: source[m.name] for m in pool.models})
+    return Prior(
+        scores={m.name: scores[m.name] for m in pool.models}, source={m.name: source[m.name] for m in pool.models}
+    )

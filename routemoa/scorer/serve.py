@@ -42,7 +42,9 @@ class Scorer:
         try:
             dim = serving_encoder(self.encoder, self.device).get_embedding_dimension()
         except (OSError, ValueError) as exc:
-            raise UserError(f"{checkpoint.path}: cannot load encoder '{self.encoder}' ({str(exc).splitlines()[0]})") from None
+            raise UserError(
+                f"{checkpoint.path}: cannot load encoder '{self.encoder}' ({str(exc).splitlines()[0]})"
+            ) from None
         if dim != checkpoint.net.config["dim"]:
             raise UserError(
                 f"{checkpoint.path}: encoder '{self.encoder}' gives {dim}-d vectors, the checkpoint expects {checkpoint.net.config['dim']}"
@@ -88,7 +90,9 @@ class Scorer:
         """Scores in [0, 1], (len(queries), n_models); the encoder runs in batches of `batch_size`."""
         if not queries:
             return np.zeros((0, len(self.models)), dtype=np.float32)
-        return self.score_embeddings(embed(self.encoder_inputs(queries), self.encoder, self.device, batch_size=batch_size))
+        return self.score_embeddings(
+            embed(self.encoder_inputs(queries), self.encoder, self.device, batch_size=batch_size)
+        )
 
 
 @functools.lru_cache(maxsize=8)

@@ -104,7 +104,15 @@ class Gate:
         return _weight(self.a, self.b, (fam - self.mean) / self.std, self.floor)
 
     def to_json(self) -> dict:
-        return {"a": self.a, "b": self.b, "mean": self.mean, "std": self.std, "k": self.k, "tau": self.tau, "floor": self.floor}
+        return {
+            "a": self.a,
+            "b": self.b,
+            "mean": self.mean,
+            "std": self.std,
+            "k": self.k,
+            "tau": self.tau,
+            "floor": self.floor,
+        }
 
     @classmethod
     def from_json(cls, value: dict) -> Gate:
@@ -141,7 +149,9 @@ def _rates(fold: Fold, a: float, b: float, tau: float | None, floor: float | Non
     return rates["top1_hit"], rates["top3_hit"]
 
 
-def _objective(folds: list[Fold], bases: list[tuple[float, float]], a: float, b: float, tau: float | None, floor: float | None) -> float:
+def _objective(
+    folds: list[Fold], bases: list[tuple[float, float]], a: float, b: float, tau: float | None, floor: float | None
+) -> float:
     """Mean over fold kinds of top-1 + top-3, minus DEFICIT_WEIGHT × the mean shortfall below the base rates alone (`bases`)."""
     by_kind: dict[str, list[float]] = {}
     shortfall = []

@@ -167,7 +167,9 @@ def _evaluate(net: ScorerNet, embedder: _Embedder, idx: np.ndarray, labels: np.n
     return metrics
 
 
-def _fit(config, embedder, labels, cluster_ids, train_idx, val_idx, device, desc="train", progress=True, contrastive=None):
+def _fit(
+    config, embedder, labels, cluster_ids, train_idx, val_idx, device, desc="train", progress=True, contrastive=None
+):
     """Train one head on `train_idx`, early-stopped on `val_idx`: (net, best epoch, validation metrics).
 
     `cluster_ids` group the target smoothing; `contrastive` (default: the same) the sample-sample loss.
@@ -211,7 +213,11 @@ def _fit(config, embedder, labels, cluster_ids, train_idx, val_idx, device, desc
         key = (val["top1_hit"], val["top3_hit"], -val["calibration_loss"])
         if best_key is None or key > best_key:
             best_key, best_epoch, stale = key, epoch, 0
-            best = (copy.deepcopy(net.state_dict()), val, None if embedder.model is None else copy.deepcopy(embedder.model.state_dict()))
+            best = (
+                copy.deepcopy(net.state_dict()),
+                val,
+                None if embedder.model is None else copy.deepcopy(embedder.model.state_dict()),
+            )
         else:
             stale += 1
             if stale >= config.patience:
@@ -236,7 +242,9 @@ def _unseen_folds(cluster_ids: np.ndarray) -> list[np.ndarray]:
     return [ids[i::n] for i in range(n)]
 
 
-def _calibrate(config, base, labels, cluster_ids, train_idx, val_idx, net, device, progress, contrastive) -> tuple[Gate, dict]:
+def _calibrate(
+    config, base, labels, cluster_ids, train_idx, val_idx, net, device, progress, contrastive
+) -> tuple[Gate, dict]:
     """Fit the shrinkage gate on the validation split (seen) and leave-one-cluster-out folds (unseen).
 
     Folds train frozen-encoder heads on the base embeddings (also when the final encoder is fine-tuned).
@@ -262,7 +270,9 @@ def _calibrate(config, base, labels, cluster_ids, train_idx, val_idx, net, devic
         held_idx = np.concatenate([train_idx[held[train_idx]], val_idx[held[val_idx]]])
         if len(fit_idx) < 2 or len(held_idx) == 0:
             continue
-        head, _, _ = _fit(frozen, embedder, labels, cluster_ids, fit_idx, stop_idx, device, f"fold {number}", progress, contrastive)
+        head, _, _ = _fit(
+            frozen, embedder, labels, cluster_ids, fit_idx, stop_idx, device, f"fold {number}", progress, contrastive
+        )
         folds.append(fold("unseen", fit_idx, held_idx, head))
     floor = calibrated_floor(folds)
     a, b, tau, summary = fit_gate(folds, floor)
@@ -275,7 +285,12 @@ def input_rule(config: TrainConfig, queries: list[str]) -> InputRule:
 
 
 def train_scorer(
-    records: list[Record], out: str | Path, config: TrainConfig, device: str | None = None, embed_fn=None, progress: bool = True
+    records: list[Record],
+    out: str | Path,
+    config: TrainConfig,
+    device: str | None = None,
+    embed_fn=None,
+    progress: bool = True,
 ) -> dict:
     """Train on `records`, write the checkpoint to `out`, return a summary.
 
@@ -295,8 +310,12 @@ def train_scorer(
     cluster_ids = clusters_of(records, base, config.seed)
     train_idx, val_idx = split(len(records), config.val_fraction, config.seed)
     embedder = _Embedder(config, texts, base, device)
-    contrastive = kmeans(base, min(config.contrastive_clusters, len(base)), config.seed) if config.contrastive_clusters else None
-    net, best_epoch, val_metrics = _fit(config, embedder, labels, cluster_ids, train_idx, val_idx, device, progress=progress, contrastive=contrastive)
+    contrastive = (
+        kmeans(base, min(config.contrastive_clusters, len(base)), config.seed) if config.contrastive_clusters else None
+    )
+    net, best_epoch, val_metrics = _fit(
+        config, embedder, labels, cluster_ids, train_idx, val_idx, device, progress=progress, contrastive=contrastive
+    )
 
     accuracy = model_accuracy(labels)
     meta = {
@@ -309,15 +328,17 @@ def train_scorer(
         "input": rule.to_json(),
         "training": {
             **{k: v for k, v in asdict(config).items() if k not in ("encoder", "sharpen")},
-            "n_train": int(len(train_idx)),
-            "n_val": int(len(val_idx)),
+            "n_train": len(train_idx),
+            "n_val": len(val_idx),
             "best_epoch": best_epoch,
             "validation": val_metrics,
         },
     }
     reference = None
     if config.shrinkage and len(val_idx) and len(np.unique(cluster_ids[train_idx][cluster_ids[train_idx] >= 0])) >= 2:
-        gate, summary = _calibrate(config, base, labels, cluster_ids, train_idx, val_idx, net, device, progress, contrastive)
+        gate, summary = _calibrate(
+            config, base, labels, cluster_ids, train_idx, val_idx, net, device, progress, contrastive
+        )
         meta["shrinkage"] = {**gate.to_json(), "calibration": summary}
         # The gate reads familiarity in the serving encoder's space (the fine-tuned one, if any).
         serving = base if embedder.model is None else _predict_embeddings(embedder, len(records))

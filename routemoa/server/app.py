@@ -57,7 +57,9 @@ def _failure(exc: BaseException) -> api.APIError:
         return api.bad_request(str(exc))
     log.exception("chat completion failed")
     # The details (paths, provider texts) stay in the server's log.
-    return api.APIError(500, f"RouteMoA failed: {type(exc).__name__} (the server's log has the details)", type="server_error")
+    return api.APIError(
+        500, f"RouteMoA failed: {type(exc).__name__} (the server's log has the details)", type="server_error"
+    )
 
 
 def _models(names: list[str]) -> list[dict[str, Any]]:
@@ -120,7 +122,9 @@ def _sse(payload: Any) -> str:
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
-async def _stream_body(req: api.ChatRequest, first: Token | Finished, rest: AsyncIterator[Token | Finished]) -> AsyncIterator[str]:
+async def _stream_body(
+    req: api.ChatRequest, first: Token | Finished, rest: AsyncIterator[Token | Finished]
+) -> AsyncIterator[str]:
     """Server-sent events of `stream_answer`'s tokens, the remaining text, the summary and usage."""
     completion_id = api.new_id()
     yield _sse(api.chunk(completion_id, req.method, {"role": "assistant", "content": ""}))
@@ -143,7 +147,9 @@ async def _stream_body(req: api.ChatRequest, first: Token | Finished, rest: Asyn
             summary: dict[str, Any] = {api.KNOBS_FIELD: api.summary(item.output)}
             yield _sse(api.chunk(completion_id, req.method, {}, "stop", **summary))
             if req.include_usage:
-                yield _sse(api.chunk(completion_id, req.method, None, usage=api.usage(item.output.get("bill")), **summary))
+                yield _sse(
+                    api.chunk(completion_id, req.method, None, usage=api.usage(item.output.get("bill")), **summary)
+                )
     except Exception as exc:  # mid-stream: the status line is gone, send an error event
         yield _sse(_failure(exc).body())
     yield "data: [DONE]\n\n"
@@ -177,7 +183,9 @@ def _parse(raw: bytes) -> api.ChatRequest:
     try:
         body = json.loads(raw.decode("utf-8") or "null")
     except UnicodeDecodeError as exc:
-        raise api.bad_request(f"the request body is not UTF-8: byte {exc.start} cannot be decoded", code="invalid_json") from None
+        raise api.bad_request(
+            f"the request body is not UTF-8: byte {exc.start} cannot be decoded", code="invalid_json"
+        ) from None
     except RecursionError:
         raise api.bad_request("the request body is not valid JSON: nested too deeply", code="invalid_json") from None
     except ValueError as exc:  # JSONDecodeError, or an integer literal too long to convert
@@ -228,7 +236,11 @@ class _RunStream(StreamingResponse):
     def __init__(self, body: AsyncIterator[str]):
         queue: asyncio.Queue = asyncio.Queue()
         self.run = asyncio.create_task(_pump(body, queue))
-        super().__init__(_drain(queue), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        super().__init__(
+            _drain(queue),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
     async def __call__(self, scope, receive, send) -> None:
         try:

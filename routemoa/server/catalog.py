@@ -43,7 +43,10 @@ def method_entry(name: str, pool_name: str, pool: Pool | None) -> dict[str, Any]
         "description": METHODS[name].description,
     }
     if pool is None:
-        entry["pool"] = {"name": pool_name, "error": "this pool cannot be loaded on the server (the operator's log says why)"}
+        entry["pool"] = {
+            "name": pool_name,
+            "error": "this pool cannot be loaded on the server (the operator's log says why)",
+        }
         return entry
     entry["context_length"] = min(m.context_window for m in pool.models)
     entry["pool"] = {"name": pool_name, "models": [pool_model(m) for m in pool.models]}

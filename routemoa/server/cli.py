@@ -50,6 +50,7 @@ def shipped_config() -> Path | None:
     path = Path(__file__).resolve().parents[2] / "langgraph.json"
     return path if path.is_file() else None
 
+
 JOBS_PER_CORE = 10
 """Default concurrent runs per CPU core: a run mostly waits on its providers, and one core keeps about
 ten runs' graph work going (benchmarks/server_throughput.py)."""
@@ -112,7 +113,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.update(env)  # this process only checks the configuration, then waits for the server
     check_caps()
     names = check_operator_config()
-    print(f"routemoa serve: clients may name the pools {', '.join(names) or '(none)'}; default {env.get(POOL_ENV) or EMBEDDED_POOL}", file=sys.stderr)
+    print(
+        f"routemoa serve: clients may name the pools {', '.join(names) or '(none)'}; default {env.get(POOL_ENV) or EMBEDDED_POOL}",
+        file=sys.stderr,
+    )
     with tempfile.TemporaryDirectory(prefix="routemoa-serve-") as tmp:
         config = Path(args.config).resolve() if args.config else shipped_config()
         if config is None:
@@ -143,13 +147,29 @@ def register(subparsers) -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=2024, help="port (default: 2024)")
-    serve.add_argument("--pools", metavar="DIR", help=f"directory of the pools clients may name: NAME.yaml is pool NAME (${POOLS_DIR_ENV})")
-    serve.add_argument("--pool", help=f"default pool of runs that name none: a NAME of --pools, a YAML file or 'embedded' (${POOL_ENV}; default: embedded)")
+    serve.add_argument(
+        "--pools",
+        metavar="DIR",
+        help=f"directory of the pools clients may name: NAME.yaml is pool NAME (${POOLS_DIR_ENV})",
+    )
+    serve.add_argument(
+        "--pool",
+        help=f"default pool of runs that name none: a NAME of --pools, a YAML file or 'embedded' (${POOL_ENV}; default: embedded)",
+    )
     for name, cap in CAPS.items():
-        serve.add_argument(f"--cap-{name.replace('_', '-')}", type=_positive, metavar="N", help=f"most {cap.what} a client may ask for (${cap.env}; default {cap.default})")
-    serve.add_argument("--n-jobs-per-worker", type=_positive, metavar="N", help=f"LangGraph API runs executed at once (default: {JOBS_PER_CORE} per CPU core, {default_jobs()} here)")
+        serve.add_argument(
+            f"--cap-{name.replace('_', '-')}",
+            type=_positive,
+            metavar="N",
+            help=f"most {cap.what} a client may ask for (${cap.env}; default {cap.default})",
+        )
+    serve.add_argument(
+        "--n-jobs-per-worker",
+        type=_positive,
+        metavar="N",
+        help=f"LangGraph API runs executed at once (default: {JOBS_PER_CORE} per CPU core, {default_jobs()} here)",
+    )
     serve.add_argument("--config", help="langgraph.json to serve (default: the project's)")
     serve.add_argument("--reload", action="store_true", help="restart when source files change")
     serve.set_defaults(handler=cmd_serve)
     return serve
-

@@ -52,7 +52,9 @@ class CancelOnDisconnect:
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             if size > limit:  # answered at once: the rest of the body is never read
-                await _refuse(send, f"request body above the operator's cap of {limit} bytes (${CAPS['body_bytes'].env})")
+                await _refuse(
+                    send, f"request body above the operator's cap of {limit} bytes (${CAPS['body_bytes'].env})"
+                )
                 return
         body = with_cancel_default(b"".join(chunks))
         headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
@@ -72,5 +74,11 @@ class CancelOnDisconnect:
 async def _refuse(send, message: str) -> None:
     """A 413 with LangGraph's error shape (`detail`)."""
     body = json.dumps({"detail": message}).encode()
-    await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

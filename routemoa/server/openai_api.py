@@ -45,7 +45,15 @@ _ROLES = {"system": SystemMessage, "developer": SystemMessage, "user": HumanMess
 class APIError(Exception):
     """An error answered as OpenAI does: `{"error": {"message", "type", "param", "code"}}` with `status`."""
 
-    def __init__(self, status: int, message: str, *, type: str = "invalid_request_error", param: str | None = None, code: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+    ):
         super().__init__(message)
         self.status, self.message, self.type, self.param, self.code = status, message, type, param, code
 
@@ -55,7 +63,12 @@ class APIError(Exception):
 
 def unknown_model(model: Any) -> APIError:
     """The 404 for a `model` that names no method."""
-    return APIError(404, f"The model '{str(model)[:60]}' does not exist; available: {', '.join(METHODS)}", param="model", code="model_not_found")
+    return APIError(
+        404,
+        f"The model '{str(model)[:60]}' does not exist; available: {', '.join(METHODS)}",
+        param="model",
+        code="model_not_found",
+    )
 
 
 def bad_request(message: str, param: str | None = None, code: str | None = None) -> APIError:
@@ -138,7 +151,10 @@ def parse_messages(raw: Any) -> list[AnyMessage]:
             raise bad_request(f"{where} must be an object with 'role' and 'content'", param=where)
         role = item.get("role")
         if role not in _ROLES:
-            raise bad_request(f"{where}.role: '{role}' is not supported (use system, developer, user or assistant)", param=f"{where}.role")
+            raise bad_request(
+                f"{where}.role: '{role}' is not supported (use system, developer, user or assistant)",
+                param=f"{where}.role",
+            )
         out.append(_ROLES[role](content=_text(item.get("content"), f"{where}.content")))
     try:
         check_cap("chars", sum(len(m.text) for m in out))
@@ -149,10 +165,30 @@ def parse_messages(raw: Any) -> list[AnyMessage]:
     return out
 
 
-ACCEPTED = ("model", "messages", "stream", "stream_options", "n", "user", "temperature", "max_tokens", "max_completion_tokens", "stop", "response_format", KNOBS_FIELD)
+ACCEPTED = (
+    "model",
+    "messages",
+    "stream",
+    "stream_options",
+    "n",
+    "user",
+    "temperature",
+    "max_tokens",
+    "max_completion_tokens",
+    "stop",
+    "response_format",
+    KNOBS_FIELD,
+)
 """Request fields the endpoint honours (`n` only 1; `user` is accepted and not used)."""
 
-NEUTRAL = {"logprobs": False, "tool_choice": "none", "top_p": 1, "presence_penalty": 0, "frequency_penalty": 0, "modalities": ["text"]}
+NEUTRAL = {
+    "logprobs": False,
+    "tool_choice": "none",
+    "top_p": 1,
+    "presence_penalty": 0,
+    "frequency_penalty": 0,
+    "modalities": ["text"],
+}
 """Values of other parameters that ask for nothing (accepted as if absent)."""
 
 REFUSED = {
@@ -178,7 +214,11 @@ def check_parameters(body: dict[str, Any]) -> None:
         if name in ACCEPTED or value is None or (name in NEUTRAL and value == NEUTRAL[name]):
             continue
         reason = REFUSED.get(name, "not a parameter this endpoint supports")
-        raise bad_request(f"'{str(name)[:60]}': {reason} (honoured: {', '.join(ACCEPTED)})", param=str(name)[:60], code="unsupported_parameter")
+        raise bad_request(
+            f"'{str(name)[:60]}': {reason} (honoured: {', '.join(ACCEPTED)})",
+            param=str(name)[:60],
+            code="unsupported_parameter",
+        )
 
 
 def _stop(value: Any) -> Any:
@@ -203,7 +243,11 @@ def parse_context(body: dict[str, Any], method: str = "routemoa") -> Context:
     try:
         context = context_for(method, knobs, client=True)
     except KnobError as exc:
-        param = exc.knob if exc.knob in standard and exc.knob not in (body.get(KNOBS_FIELD) or {}) else f"{KNOBS_FIELD}.{exc.knob}"
+        param = (
+            exc.knob
+            if exc.knob in standard and exc.knob not in (body.get(KNOBS_FIELD) or {})
+            else f"{KNOBS_FIELD}.{exc.knob}"
+        )
         code = "cap_exceeded" if isinstance(exc, CapExceeded) else "pool_not_allowed" if exc.knob == "pool" else None
         raise APIError(getattr(exc, "status", 400), str(exc), param=param, code=code) from None
     _check_pool(context, knobs.get("pool"))
@@ -221,9 +265,16 @@ def _check_pool(context: Context, asked: str | None) -> None:
         pool = load_pool(context.pool)
     except PoolError as exc:
         log.error("operator pool %r cannot be used: %s", name, exc)
-        raise APIError(500, f"pool '{name}' is misconfigured on this server (the operator's log says why)", type="server_error", code="invalid_pool") from None
+        raise APIError(
+            500,
+            f"pool '{name}' is misconfigured on this server (the operator's log says why)",
+            type="server_error",
+            code="invalid_pool",
+        ) from None
     if context.aggregator and context.aggregator not in pool.names:
-        raise bad_request(f"aggregator '{context.aggregator[:60]}' is not in pool '{name}'", param=f"{KNOBS_FIELD}.aggregator")
+        raise bad_request(
+            f"aggregator '{context.aggregator[:60]}' is not in pool '{name}'", param=f"{KNOBS_FIELD}.aggregator"
+        )
 
 
 def parse_request(body: Any) -> ChatRequest:
@@ -232,7 +283,9 @@ def parse_request(body: Any) -> ChatRequest:
         raise bad_request("the request body must be a JSON object", code="invalid_json")
     where = invalid_unicode(body)
     if where is not None:
-        raise bad_request(f"{where}: invalid Unicode (a lone surrogate escape such as \\ud800)", param=where, code="invalid_unicode")
+        raise bad_request(
+            f"{where}: invalid Unicode (a lone surrogate escape such as \\ud800)", param=where, code="invalid_unicode"
+        )
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise bad_request("'model' is required: one of " + ", ".join(METHODS), param="model")
@@ -297,16 +350,32 @@ def completion(method: str, output: dict[str, Any], completion_id: str | None = 
         "object": "chat.completion",
         "created": int(time.time()),
         "model": method,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": output.get("answer") or ""}, "finish_reason": "stop", "logprobs": None}],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": output.get("answer") or ""},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
         "usage": usage(output.get("bill")),
         KNOBS_FIELD: summary(output),
     }
 
 
-def chunk(completion_id: str, method: str, delta: dict[str, Any] | None, finish_reason: str | None = None, **extra: Any) -> dict[str, Any]:
+def chunk(
+    completion_id: str, method: str, delta: dict[str, Any] | None, finish_reason: str | None = None, **extra: Any
+) -> dict[str, Any]:
     """A `chat.completion.chunk`; `delta=None` makes the choice-less usage chunk."""
     choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}]
-    return {"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()), "model": method, "choices": choices, **extra}
+    return {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": method,
+        "choices": choices,
+        **extra,
+    }
 
 
 def run_failed(output: dict[str, Any]) -> APIError:

@@ -76,7 +76,11 @@ def _mock_provider(request: httpx.Request) -> httpx.Response:
         choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
         return httpx.Response(200, json={**base, "object": "chat.completion", "choices": [choice], "usage": usage})
     chunks = [
-        {**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"role": "assistant", "content": text}, "finish_reason": None}]},
+        {
+            **base,
+            "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": text}, "finish_reason": None}],
+        },
         {**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
         {**base, "object": "chat.completion.chunk", "choices": [], "usage": usage},
     ]
@@ -89,8 +93,13 @@ def _in_process_model(spec, settings):
     from langchain_openai import ChatOpenAI
 
     return ChatOpenAI(
-        model=spec.name, base_url="http://warm.invalid/v1", api_key="warm", max_retries=0, stream_usage=True,
-        temperature=settings.temperature, max_tokens=settings.max_tokens,
+        model=spec.name,
+        base_url="http://warm.invalid/v1",
+        api_key="warm",
+        max_retries=0,
+        stream_usage=True,
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
         http_async_client=httpx.AsyncClient(transport=httpx.MockTransport(_mock_provider)),
     )
 
@@ -103,8 +112,16 @@ def _warm_run(pool) -> None:
     from routemoa.runner import run_query
 
     register_provider(WARM_PROVIDER, _in_process_model)
-    models = [{"name": m.name, "provider": WARM_PROVIDER, "description": m.description,
-               "input_price": m.input_price, "output_price": m.output_price} for m in pool.models]
+    models = [
+        {
+            "name": m.name,
+            "provider": WARM_PROVIDER,
+            "description": m.description,
+            "input_price": m.input_price,
+            "output_price": m.output_price,
+        }
+        for m in pool.models
+    ]
     with tempfile.TemporaryDirectory(prefix="routemoa-warm-") as folder:
         path = Path(folder) / "pool.yaml"
         path.write_text(yaml.safe_dump({"models": models}))
@@ -144,7 +161,7 @@ async def warm_up(timeout_s: float = WARM_TIMEOUT_S) -> None:
     work = asyncio.ensure_future(asyncio.to_thread(_warm_logged))
     try:
         await asyncio.wait_for(asyncio.shield(work), timeout_s)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         log.warning("RouteMoA warm-up still running after %.0fs; serving meanwhile", timeout_s)
         return
     try:

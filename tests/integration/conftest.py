@@ -69,7 +69,12 @@ def _write_config(folder: Path) -> Path:
         json.dumps(
             {
                 "dependencies": [str(REPO)],
-                "graphs": {"routemoa": {"path": f"{TESTS / 'fakes_serving.py'}:graph", "description": METHODS["routemoa"].description}},
+                "graphs": {
+                    "routemoa": {
+                        "path": f"{TESTS / 'fakes_serving.py'}:graph",
+                        "description": METHODS["routemoa"].description,
+                    }
+                },
                 "http": {"app": f"{REPO / 'routemoa' / 'server' / 'app.py'}:app"},
                 "auth": {"path": f"{REPO / 'routemoa' / 'server' / 'run_policy.py'}:auth"},
             }
@@ -115,10 +120,25 @@ def dev_server(tmp_path_factory):
     config = _write_config(folder)
     port = free_port()
     log = folder / "server.log"
-    command = [sys.executable, "-m", "routemoa.cli", "serve", "--config", str(config), "--port", str(port), "--pools", "pools", "--pool", "fake"]  # relative to cwd, as an operator types it
+    command = [
+        sys.executable,
+        "-m",
+        "routemoa.cli",
+        "serve",
+        "--config",
+        str(config),
+        "--port",
+        str(port),
+        "--pools",
+        "pools",
+        "--pool",
+        "fake",
+    ]  # relative to cwd, as an operator types it
     env = {**os.environ, **OFFLINE_ENV, "PYTHONUNBUFFERED": "1"}
     with open(log, "wb") as out:
-        proc = subprocess.Popen(command, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            command, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, proc, log)
@@ -156,17 +176,27 @@ def postgres_url():
         shutil.chown(folder, user="nobody")
     data, port = folder / "data", free_port()
     subprocess.run(
-        _as_postgres_user([str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]),
-        check=True, capture_output=True, timeout=120,
+        _as_postgres_user(
+            [str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]
+        ),
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
     pg_ctl = str(PG_BIN / "pg_ctl")
     subprocess.run(
-        _as_postgres_user([pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "-t", "60", "start"]),
-        check=True, capture_output=True, timeout=90,
+        _as_postgres_user(
+            [pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "-t", "60", "start"]
+        ),
+        check=True,
+        capture_output=True,
+        timeout=90,
     )
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run(_as_postgres_user([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"]), capture_output=True, timeout=60)
+        subprocess.run(
+            _as_postgres_user([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"]), capture_output=True, timeout=60
+        )
         shutil.rmtree(folder, ignore_errors=True)

@@ -12,11 +12,11 @@ from langchain_core.exceptions import OutputParserException
 from pydantic import BaseModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from stub_openai import StubOpenAI  # noqa: E402
+from stub_openai import StubOpenAI
 
-from routemoa.chat_model import ChatRouteMoA  # noqa: E402
-from routemoa.context import Context  # noqa: E402
-from routemoa.runner import run_query  # noqa: E402
+from routemoa.chat_model import ChatRouteMoA
+from routemoa.context import Context
+from routemoa.runner import run_query
 
 pytestmark = pytest.mark.integration
 Q = "What is 2 + 2?"
@@ -73,7 +73,9 @@ def test_temperature_max_tokens_and_stop_reach_the_calls(pool, stub):
     assert len(agents) == 2 and len(aggregator) == 1
     assert {b["temperature"] for b in agents} == {0.4} and aggregator[0]["temperature"] == pytest.approx(0.2)
     assert {_tokens(b) for b in stub.requests} == {40}
-    assert aggregator[0]["stop"] == ["END"] and not any(b.get("stop") for b in agents)  # agents write JSON, not the answer
+    assert aggregator[0]["stop"] == ["END"] and not any(
+        b.get("stop") for b in agents
+    )  # agents write JSON, not the answer
 
 
 def test_stop_cuts_an_answer_that_was_not_aggregated(stub, tmp_path, fixed_prior):
@@ -110,7 +112,9 @@ def test_structured_output_validates_the_reply(pool, stub):
         stub.structured = {"n": 4}
         assert ChatRouteMoA(pool=pool, max_layers=1).with_structured_output(schema).invoke(Q) == {"n": 4}
         raw = ChatRouteMoA(pool=pool, max_layers=1).with_structured_output(schema, include_raw=True).invoke(Q)
-        assert raw["parsed"] == {"n": 4} and raw["parsing_error"] is None and raw["raw"].usage_metadata["total_tokens"] > 0
+        assert (
+            raw["parsed"] == {"n": 4} and raw["parsing_error"] is None and raw["raw"].usage_metadata["total_tokens"] > 0
+        )
     finally:
         stub.structured = {"answer": "4", "confidence": 0.9}
 

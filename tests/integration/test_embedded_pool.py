@@ -19,7 +19,10 @@ def test_routemoa_ask_on_the_embedded_pool():
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     done = subprocess.run(
         [sys.executable, "-m", "routemoa.cli", "ask", "What is 2 + 2?", "--json", "--max-layers", "2"],
-        capture_output=True, text=True, timeout=600, env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     out = json.loads(done.stdout)

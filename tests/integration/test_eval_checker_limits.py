@@ -16,7 +16,11 @@ def math(reference, answer):
 
 def test_math_from_worker_threads_matches_main_thread():
     """math-verify's signal timeouts only work in the main thread; other threads use a worker process."""
-    cases = [(r"\frac{20}{3}", r"\boxed{6\frac{2}{3}}", 1.0), (r"2\pi", r"\boxed{2}", 0.0), (r"\sqrt{2}", r"\boxed{\sqrt2}", 1.0)]
+    cases = [
+        (r"\frac{20}{3}", r"\boxed{6\frac{2}{3}}", 1.0),
+        (r"2\pi", r"\boxed{2}", 0.0),
+        (r"\sqrt{2}", r"\boxed{\sqrt2}", 1.0),
+    ]
     results = {}
 
     def work(i, reference, answer):

@@ -17,7 +17,10 @@ from routemoa.providers.local import LocalChatModel
 
 pytestmark = pytest.mark.integration
 
-QUESTION = [SystemMessage(content="You are a helpful assistant."), HumanMessage(content="Name three colours of the rainbow.")]
+QUESTION = [
+    SystemMessage(content="You are a helpful assistant."),
+    HumanMessage(content="Name three colours of the rainbow."),
+]
 PEERS = 3
 REPLY_SCHEMA = {
     "type": "object",
@@ -44,8 +47,13 @@ def greedy(max_tokens: int = 48) -> LocalChatModel:
 def test_loads_and_decodes():
     engine = LocalEngine(slots=1)
     try:
-        assert engine.warm() < 10.0  # load time is benchmarks/embedded_ask.py's to measure; this catches a minutes-long path
-        outcome = engine.submit(Request(messages=({"role": "user", "content": "Say hello."},), temperature=0.0, max_tokens=8), threading.Event()).result()
+        assert (
+            engine.warm() < 10.0
+        )  # load time is benchmarks/embedded_ask.py's to measure; this catches a minutes-long path
+        outcome = engine.submit(
+            Request(messages=({"role": "user", "content": "Say hello."},), temperature=0.0, max_tokens=8),
+            threading.Event(),
+        ).result()
         assert outcome.output_tokens > 0 and outcome.prompt_tokens > 0 and outcome.text
     finally:
         engine.close()
@@ -155,7 +163,8 @@ def _scored(text: str) -> bool:
     return (
         isinstance(reply.get("answer"), str)
         and isinstance(reply.get("self_score"), (int, float))
-        and isinstance(peers, list) and len(peers) == PEERS
+        and isinstance(peers, list)
+        and len(peers) == PEERS
         and all(isinstance(p, (int, float)) for p in peers)
     )
 
@@ -176,7 +185,8 @@ def test_json_schema_replies_that_finish_always_parse():
 
 def test_json_object_replies_are_json_objects():
     reply = LocalChatModel(temperature=0.0, max_tokens=96).invoke(
-        'What is the capital of France? Reply with a JSON object like {"capital": "..."}.', response_format={"type": "json_object"}
+        'What is the capital of France? Reply with a JSON object like {"capital": "..."}.',
+        response_format={"type": "json_object"},
     )
     assert isinstance(json.loads(reply.text), dict)
 

@@ -11,14 +11,17 @@ import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from stub_openai import StubOpenAI  # noqa: E402
+from stub_openai import StubOpenAI
 
-from routemoa.operator_pools import POOL_ENV, POOLS_DIR_ENV  # noqa: E402
-from routemoa.server.app import app  # noqa: E402
+from routemoa.operator_pools import POOL_ENV, POOLS_DIR_ENV
+from routemoa.server.app import app
 
 pytestmark = pytest.mark.integration
 Q = [{"role": "user", "content": "What is 2 + 2?"}]
-FORMAT = {"type": "json_schema", "json_schema": {"name": "Answer", "schema": {"type": "object", "properties": {"answer": {"type": "string"}}}}}
+FORMAT = {
+    "type": "json_schema",
+    "json_schema": {"name": "Answer", "schema": {"type": "object", "properties": {"answer": {"type": "string"}}}},
+}
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +50,16 @@ def _aggregator(stub: StubOpenAI) -> dict:
 
 @pytest.mark.parametrize("stream", [False, True])
 async def test_response_format_stop_temperature_and_max_tokens_reach_the_models(client, stub, stream):
-    body = {"model": "routemoa", "messages": Q, "stream": stream, "response_format": FORMAT, "stop": "END",
-            "temperature": 0.6, "max_completion_tokens": 50, "routemoa": {"max_layers": 1}}
+    body = {
+        "model": "routemoa",
+        "messages": Q,
+        "stream": stream,
+        "response_format": FORMAT,
+        "stop": "END",
+        "temperature": 0.6,
+        "max_completion_tokens": 50,
+        "routemoa": {"max_layers": 1},
+    }
     r = await client.post("/v1/chat/completions", json=body)
     assert r.status_code == 200, r.text
     if stream:
@@ -89,7 +100,16 @@ async def test_parameters_not_honoured_are_a_400_naming_them(client, stub, extra
 
 
 async def test_neutral_and_null_values_are_accepted(client):
-    body = {"model": "routemoa", "messages": Q, "seed": None, "logprobs": False, "top_p": 1, "tool_choice": "none",
-            "presence_penalty": 0, "user": "u-1", "routemoa": {"max_layers": 1}}
+    body = {
+        "model": "routemoa",
+        "messages": Q,
+        "seed": None,
+        "logprobs": False,
+        "top_p": 1,
+        "tool_choice": "none",
+        "presence_penalty": 0,
+        "user": "u-1",
+        "routemoa": {"max_layers": 1},
+    }
     r = await client.post("/v1/chat/completions", json=body)
     assert r.status_code == 200, r.text

@@ -28,11 +28,16 @@ async def completions(request: Request) -> JSONResponse:
     prompt = body["messages"][-1]["content"]
     wants_json = "self_score" in prompt
     text = json.dumps({"answer": f"{body['model']} says 4", "self_score": 0.9}) if wants_json else "4, aggregated"
-    return JSONResponse({
-        "id": "cmpl-1", "object": "chat.completion", "created": int(time.time()), "model": body["model"],
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150},
-    })
+    return JSONResponse(
+        {
+            "id": "cmpl-1",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body["model"],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150},
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +49,16 @@ def endpoint():
 async def test_openai_provider_end_to_end(endpoint, tmp_path, monkeypatch, fixed_prior):
     monkeypatch.setenv("LOOPBACK_KEY", "sk-test-123")
     models = [
-        {"name": n, "provider": "openai", "base_url": endpoint, "model": n, "api_key_env": "LOOPBACK_KEY",
-         "input_price": 1.0, "output_price": 2.0, "description": n}
+        {
+            "name": n,
+            "provider": "openai",
+            "base_url": endpoint,
+            "model": n,
+            "api_key_env": "LOOPBACK_KEY",
+            "input_price": 1.0,
+            "output_price": 2.0,
+            "description": n,
+        }
         for n in ("alpha", "beta", "broken")
     ]
     pool = tmp_path / "pool.yaml"

@@ -27,7 +27,9 @@ def test_models_lists_the_methods(client):
 
     # every method, in METHODS order, although this server's langgraph.json exports only `routemoa`
     assert [m.id for m in client.models.list()] == list(METHODS)
-    reply = client.chat.completions.create(model="moa", messages=[{"role": "user", "content": "What is 6*7?"}], extra_body={"routemoa": {"max_layers": 1}})
+    reply = client.chat.completions.create(
+        model="moa", messages=[{"role": "user", "content": "What is 6*7?"}], extra_body={"routemoa": {"max_layers": 1}}
+    )
     assert reply.model == "moa" and reply.model_extra["routemoa"]["layers"] == [["fake-0", "fake-1"]]
 
 
@@ -66,7 +68,9 @@ def test_errors_are_openai_errors(client, dev_server):
         client.chat.completions.create(model="routemoa", messages=[])
     assert empty.value.body["param"] == "messages"
     with pytest.raises(openai.BadRequestError) as knob:
-        client.chat.completions.create(model="routemoa", messages=[{"role": "user", "content": "hi"}], extra_body={"routemoa": {"top_k": 0}})
+        client.chat.completions.create(
+            model="routemoa", messages=[{"role": "user", "content": "hi"}], extra_body={"routemoa": {"top_k": 0}}
+        )
     assert knob.value.body["param"] == "routemoa.top_k"
     with pytest.raises(openai.InternalServerError) as down:
         client.chat.completions.create(
@@ -75,7 +79,9 @@ def test_errors_are_openai_errors(client, dev_server):
             extra_body={"routemoa": {"pool": dev_server.failing_pool, "max_layers": 1}},
         )
     assert down.value.status_code == 502 and "every model failed" in down.value.message
-    raw = httpx.post(f"{dev_server.url}/v1/chat/completions", content=b"{oops", headers={"content-type": "application/json"})
+    raw = httpx.post(
+        f"{dev_server.url}/v1/chat/completions", content=b"{oops", headers={"content-type": "application/json"}
+    )
     assert raw.status_code == 400 and raw.json()["error"]["code"] == "invalid_json"
 
 
@@ -84,7 +90,10 @@ def test_curl_example(dev_server):
     body = '{"model": "routemoa", "messages": [{"role": "user", "content": "What is 6*7?"}], "routemoa": {"max_layers": 1}}'
     out = subprocess.run(
         ["curl", "-s", f"{dev_server.url}/v1/chat/completions", "-H", "Content-Type: application/json", "-d", body],
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     ).stdout
     reply = json.loads(out)
     assert reply["choices"][0]["message"]["content"] and reply["routemoa"]["layers"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+import fakes_serving
 import pytest
 
-import fakes_serving
 from routemoa.cli import THREADS_DB_ENV, main
 from routemoa.context import Context
 from routemoa.graph import build_graph, graph
@@ -27,7 +27,10 @@ def test_ask_thread_continues_from_sqlite(tmp_path, monkeypatch, capsys, turns_p
     monkeypatch.setenv(THREADS_DB_ENV, str(tmp_path / "threads.sqlite"))
 
     def ask(question: str, thread: str) -> dict:
-        assert main(["ask", question, "--thread", thread, "--pool", turns_pool, "--max-layers", "1", "--json", "--quiet"]) == 0
+        assert (
+            main(["ask", question, "--thread", thread, "--pool", turns_pool, "--max-layers", "1", "--json", "--quiet"])
+            == 0
+        )
         return json.loads(capsys.readouterr().out)
 
     assert ask("What is 6*7?", "t1")["answer"] == "turn 1"

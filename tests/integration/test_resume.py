@@ -33,8 +33,9 @@ WAIT_S = 600.0
 
 def ask_process(env: dict, *args: str) -> subprocess.CompletedProcess:
     """`routemoa ask ...` in a new process."""
-    return subprocess.run([sys.executable, "-m", "routemoa.cli", "ask", *args], env=env, capture_output=True,
-                          text=True, timeout=WAIT_S)
+    return subprocess.run(
+        [sys.executable, "-m", "routemoa.cli", "ask", *args], env=env, capture_output=True, text=True, timeout=WAIT_S
+    )
 
 
 def ask_here(capsys, *args: str) -> tuple[int, str, str]:
@@ -76,7 +77,9 @@ def test_resume_after_kill_pays_only_the_unfinished_calls(tmp_path, monkeypatch,
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "1"}
     killed = False
     with FaultStub() as stub:
-        stub.stall = lambda seen: STALL_S if seen["model"] == "c" and "ANSWER_" in seen["prompt"] and not killed else 0.0
+        stub.stall = lambda seen: (
+            STALL_S if seen["model"] == "c" and "ANSWER_" in seen["prompt"] and not killed else 0.0
+        )
         pool = stub.write_pool(tmp_path / "pool.yaml", ["a", "b", "c"])
 
         status, out, err = ask_here(capsys, QUESTION, "--pool", pool, "--thread", "whole", *KNOBS, "--json")
@@ -86,11 +89,22 @@ def test_resume_after_kill_pays_only_the_unfinished_calls(tmp_path, monkeypatch,
 
         stub.received.clear()
         stub.answered.clear()
-        proc = subprocess.Popen([sys.executable, "-m", "routemoa.cli", "ask", QUESTION, "--pool", pool, "--thread", "t", *KNOBS],
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "routemoa.cli", "ask", QUESTION, "--pool", pool, "--thread", "t", *KNOBS],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
-            wait_for(lambda: any(r["model"] == "c" and "ANSWER_" in r["prompt"] for r in stub.received), "c's layer-2 call", proc)
-            wait_for(lambda: sum("ANSWER_" in r["prompt"] for r in stub.answered) == 2, "a's and b's layer-2 answers", proc)
+            wait_for(
+                lambda: any(r["model"] == "c" and "ANSWER_" in r["prompt"] for r in stub.received),
+                "c's layer-2 call",
+                proc,
+            )
+            wait_for(
+                lambda: sum("ANSWER_" in r["prompt"] for r in stub.answered) == 2, "a's and b's layer-2 answers", proc
+            )
             wait_for(lambda: saved_layer_calls(db, "t") == (2, 2), "their saved writes", proc)
             finished = len(stub.answered)
             os.kill(proc.pid, signal.SIGKILL)
@@ -113,8 +127,10 @@ def test_resume_after_kill_pays_only_the_unfinished_calls(tmp_path, monkeypatch,
         assert out["bill"]["calls"] == uninterrupted and [e["layer"] for e in out["trace"]] == [1, 2]
         repaid = after_resume - (uninterrupted - finished)
         with capsys.disabled():  # the figure for the record (pytest -s shows it)
-            print(f"\nresume: {after_resume} calls after --resume; uninterrupted run {uninterrupted}, "
-                  f"finished before kill -9 {finished}, re-paid {repaid}")
+            print(
+                f"\nresume: {after_resume} calls after --resume; uninterrupted run {uninterrupted}, "
+                f"finished before kill -9 {finished}, re-paid {repaid}"
+            )
         assert after_resume <= uninterrupted - finished
 
         status, out, err = ask_here(capsys, "--resume", "--pool", pool, "--thread", "t", *KNOBS)
@@ -123,6 +139,8 @@ def test_resume_after_kill_pays_only_the_unfinished_calls(tmp_path, monkeypatch,
         status, out, err = ask_here(capsys, "And three plus three?", "--pool", pool, "--thread", "t", *KNOBS, "--json")
         assert status == 0 and json.loads(out)["answer"] == "a says 4, aggregated by a", err
         first_prompt = stub.received[before]["prompt"]
-        assert first_prompt.count(QUESTION) == 1 and "And three plus three?" in first_prompt  # the question is stored once
+        assert (
+            first_prompt.count(QUESTION) == 1 and "And three plus three?" in first_prompt
+        )  # the question is stored once
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -39,13 +39,26 @@ def _refused(r: httpx.Response, status: int, starts: str) -> str:
 
 def test_every_run_route_refuses_a_pool_that_is_not_the_operators(dev_server):
     thread = _post(dev_server, "/threads", {}).json()["thread_id"]
-    routes = ["/runs/wait", "/runs/stream", "/runs", f"/threads/{thread}/runs/wait", f"/threads/{thread}/runs/stream", f"/threads/{thread}/runs"]
+    routes = [
+        "/runs/wait",
+        "/runs/stream",
+        "/runs",
+        f"/threads/{thread}/runs/wait",
+        f"/threads/{thread}/runs/stream",
+        f"/threads/{thread}/runs",
+    ]
     for value in ["../pools/fake", str(dev_server.pools / "fake.yaml"), "embedded", "nosuch"]:
         for route in routes:
-            detail = _refused(_post(dev_server, route, _run({"pool": value, "max_layers": 1})), 400, "is not available on this server")
+            detail = _refused(
+                _post(dev_server, route, _run({"pool": value, "max_layers": 1})), 400, "is not available on this server"
+            )
             assert ALLOWED in detail and str(dev_server.pools) not in detail, detail
     assert httpx.get(f"{dev_server.url}/threads/{thread}/runs").json() == []  # no run was created
-    configurable = {"assistant_id": "routemoa", "input": {"messages": QUESTION}, "config": {"configurable": {"pool": "/etc/passwd"}}}
+    configurable = {
+        "assistant_id": "routemoa",
+        "input": {"messages": QUESTION},
+        "config": {"configurable": {"pool": "/etc/passwd"}},
+    }
     _refused(_post(dev_server, "/runs/wait", configurable), 400, ALLOWED)
 
 
@@ -53,13 +66,17 @@ def test_named_pools_and_the_default_still_run(dev_server):
     for context in ({"pool": "fake", "max_layers": 1}, {"max_layers": 1}, None):
         r = _post(dev_server, "/runs/wait", _run(context))
         assert r.status_code == 200 and r.json()["answer"] == ANSWER, r.text
-    r = _post(dev_server, "/runs/wait", _run({"max_layers": 1, "not_a_knob": 1}))  # the server drops keys outside the schema
+    r = _post(
+        dev_server, "/runs/wait", _run({"max_layers": 1, "not_a_knob": 1})
+    )  # the server drops keys outside the schema
     assert r.status_code == 200 and r.json()["answer"] == ANSWER, r.text
 
 
 @pytest.mark.parametrize(("knob", "value"), [("max_layers", 9), ("top_k", 17), ("max_tokens", 4097)])
 def test_knobs_above_a_cap_are_refused_naming_it(dev_server, knob, value):
-    detail = _refused(_post(dev_server, "/runs/wait", _run({knob: value})), 400, f"{knob} {value} is above the operator's cap")
+    detail = _refused(
+        _post(dev_server, "/runs/wait", _run({knob: value})), 400, f"{knob} {value} is above the operator's cap"
+    )
     assert f"$ROUTEMOA_CAP_{knob.upper()}" in detail
 
 
@@ -68,23 +85,45 @@ def test_invalid_knobs_are_refused_before_the_run(dev_server):
 
 
 def test_input_above_the_message_and_character_caps_is_refused(dev_server):
-    _refused(_post(dev_server, "/runs/wait", _run({"max_layers": 1}, QUESTION * 201)), 400, "messages 201 is above the operator's cap of 200")
+    _refused(
+        _post(dev_server, "/runs/wait", _run({"max_layers": 1}, QUESTION * 201)),
+        400,
+        "messages 201 is above the operator's cap of 200",
+    )
     long = [{"role": "user", "content": [{"type": "text", "text": "x" * 200_001}]}]
-    _refused(_post(dev_server, "/runs/stream", _run({"max_layers": 1}, long)), 400, "chars 200001 is above the operator's cap of 200000")
+    _refused(
+        _post(dev_server, "/runs/stream", _run({"max_layers": 1}, long)),
+        400,
+        "chars 200001 is above the operator's cap of 200000",
+    )
     at_caps = [{"role": "user", "content": "x"}] * 199 + [{"role": "user", "content": "What is 6*7?"}]
     assert _post(dev_server, "/runs/wait", _run({"max_layers": 1}, at_caps)).status_code == 200
 
 
 def test_assistants_store_only_what_a_client_may_run(dev_server):
-    _refused(_post(dev_server, "/assistants", {"graph_id": "routemoa", "context": {"pool": "/etc/passwd"}}), 400, ALLOWED)
-    _refused(_post(dev_server, "/assistants", {"graph_id": "routemoa", "config": {"configurable": {"top_k": 17}}}), 400, "top_k 17 is above the operator's cap")
+    _refused(
+        _post(dev_server, "/assistants", {"graph_id": "routemoa", "context": {"pool": "/etc/passwd"}}), 400, ALLOWED
+    )
+    _refused(
+        _post(dev_server, "/assistants", {"graph_id": "routemoa", "config": {"configurable": {"top_k": 17}}}),
+        400,
+        "top_k 17 is above the operator's cap",
+    )
     made = _post(dev_server, "/assistants", {"graph_id": "routemoa", "context": {"pool": "fake", "max_layers": 1}})
     assert made.status_code == 200, made.text
     assistant = made.json()["assistant_id"]
     r = _post(dev_server, "/runs/wait", {"assistant_id": assistant, "input": {"messages": QUESTION}})
     assert r.status_code == 200 and r.json()["answer"] == ANSWER, r.text
     # the run's context is checked merged over the assistant's, as the server merges them
-    _refused(_post(dev_server, "/runs/wait", {"assistant_id": assistant, "input": {"messages": QUESTION}, "context": {"pool": "x/y"}}), 400, ALLOWED)
+    _refused(
+        _post(
+            dev_server,
+            "/runs/wait",
+            {"assistant_id": assistant, "input": {"messages": QUESTION}, "context": {"pool": "x/y"}},
+        ),
+        400,
+        ALLOWED,
+    )
     patched = httpx.patch(f"{dev_server.url}/assistants/{assistant}", json={"context": {"pool": "nosuch"}}, timeout=30)
     _refused(patched, 400, ALLOWED)
 
@@ -105,7 +144,10 @@ def test_studio_works_without_credentials_and_meets_the_same_policy(dev_server):
         assert found.status_code == 200 and found.json(), found.text
         assistant = found.json()[0]["assistant_id"]
         for path in ("schemas", "graph"):
-            assert httpx.get(f"{dev_server.url}/assistants/{assistant}/{path}", headers=headers, timeout=30).status_code == 200
+            assert (
+                httpx.get(f"{dev_server.url}/assistants/{assistant}/{path}", headers=headers, timeout=30).status_code
+                == 200
+            )
     _refused(_post(dev_server, "/runs/stream", _run({"pool": "nosuch"}), headers=studio), 400, ALLOWED)
     r = _post(dev_server, "/runs/wait", _run({"max_layers": 1}), headers=studio)
     assert r.status_code == 200 and r.json()["answer"] == ANSWER, r.text
@@ -152,7 +194,12 @@ def _leave_after_first_event(dev_server, thread: str, body: dict) -> None:
 def test_a_client_that_leaves_a_stream_cancels_its_run_by_default(dev_server, slow_pool):
     import time
 
-    knobs = {"pool": "slowdisc", "max_layers": 3, "top_k": 2, "early_exit": False}  # 3 layers of 2 + the aggregator: 7 calls
+    knobs = {
+        "pool": "slowdisc",
+        "max_layers": 3,
+        "top_k": 2,
+        "early_exit": False,
+    }  # 3 layers of 2 + the aggregator: 7 calls
     body = {"assistant_id": "routemoa", "input": {"messages": QUESTION}, "context": knobs}
     thread = _post(dev_server, "/threads", {}).json()["thread_id"]
     _leave_after_first_event(dev_server, thread, body)
@@ -164,7 +211,10 @@ def test_a_client_that_leaves_a_stream_cancels_its_run_by_default(dev_server, sl
     thread, before = _post(dev_server, "/threads", {}).json()["thread_id"], len(slow_pool.requests)
     _leave_after_first_event(dev_server, thread, {**body, "on_disconnect": "continue"})
     deadline = time.monotonic() + 30
-    while httpx.get(f"{dev_server.url}/threads/{thread}/runs").json()[0]["status"] in ("pending", "running") and time.monotonic() < deadline:
+    while (
+        httpx.get(f"{dev_server.url}/threads/{thread}/runs").json()[0]["status"] in ("pending", "running")
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.5)
     assert httpx.get(f"{dev_server.url}/threads/{thread}/runs").json()[0]["status"] == "success"
     assert len(slow_pool.requests) - before == 7

@@ -89,7 +89,10 @@ async def test_openai_app_responses_hold_no_secret(stub, tmp_path, monkeypatch, 
         plain = await client.post("/v1/chat/completions", json=body)
         streamed = await client.post("/v1/chat/completions", json={**body, "stream": True})
     assert plain.status_code == 200 and streamed.status_code == 200, plain.text
-    assert plain.json()["choices"][0]["message"]["content"] == "leaky says 4 (my key: Bearer [REDACTED]), aggregated by leaky"
+    assert (
+        plain.json()["choices"][0]["message"]["content"]
+        == "leaky says 4 (my key: Bearer [REDACTED]), aggregated by leaky"
+    )
     assert stub.count("echo") >= 4  # both requests met the echoing provider
     assert_clean(plain.text + streamed.text)
     pieces = [json.loads(line[6:]) for line in streamed.text.splitlines() if line.startswith("data: {")]
@@ -125,7 +128,9 @@ async def test_streamed_tokens_are_scrubbed_and_share_the_answer_message_id(stub
     fixed_prior({"echo": 0.6, "steady": 0.5, "leaky": 0.5})
     ctx = Context(pool=pool, top_k=3, tolerance=1.0, max_layers=1, aggregator="leaky")
     tokens, ids, final = [], set(), {}
-    async for mode, data in build_graph().astream({"messages": [HumanMessage("2+2?")]}, context=ctx, stream_mode=["messages", "values"]):
+    async for mode, data in build_graph().astream(
+        {"messages": [HumanMessage("2+2?")]}, context=ctx, stream_mode=["messages", "values"]
+    ):
         if mode == "messages":
             tokens.append(data[0].text)
             ids.add(data[0].id)

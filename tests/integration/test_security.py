@@ -75,21 +75,35 @@ class SlowStub:
             return StreamingResponse(self._stream(body["model"], pieces, delay_s), media_type="text/event-stream")
         text = "".join(pieces)
         await asyncio.sleep(CALL_DELAY_S)
-        return JSONResponse({
-            "id": "cmpl-stub", "object": "chat.completion", "created": int(time.time()), "model": body["model"],
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 50, "completion_tokens": 10, "total_tokens": 60},
-        })
+        return JSONResponse(
+            {
+                "id": "cmpl-stub",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body["model"],
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 50, "completion_tokens": 10, "total_tokens": 60},
+            }
+        )
 
     async def _stream(self, model: str, pieces: list[str], delay_s: float):
         index = len(self.tokens_sent)
         self.tokens_sent.append(0)
 
         def chunk(delta: dict, finish: str | None = None) -> str:
-            return "data: " + json.dumps({
-                "id": "cmpl-stub", "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-            }) + "\n\n"
+            return (
+                "data: "
+                + json.dumps(
+                    {
+                        "id": "cmpl-stub",
+                        "object": "chat.completion.chunk",
+                        "created": int(time.time()),
+                        "model": model,
+                        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                    }
+                )
+                + "\n\n"
+            )
 
         yield chunk({"role": "assistant", "content": ""})
         for piece in pieces:
@@ -104,10 +118,20 @@ class SlowStub:
 def stub(dev_server):
     """The slow stub on a free loopback port, and pool `slow` (three of its models) in the operator's directory."""
     recorder = SlowStub()
-    server = ServedApp(Starlette(routes=[Route("/v1/chat/completions", recorder.completions, methods=["POST"])])).start()
+    server = ServedApp(
+        Starlette(routes=[Route("/v1/chat/completions", recorder.completions, methods=["POST"])])
+    ).start()
     models = [
-        {"name": f"slow-{i}", "provider": "openai", "base_url": server.url, "model": f"slow-{i}",
-         "description": d, "input_price": 1.0, "output_price": 2.0, "latency_s": CALL_DELAY_S}
+        {
+            "name": f"slow-{i}",
+            "provider": "openai",
+            "base_url": server.url,
+            "model": f"slow-{i}",
+            "description": d,
+            "input_price": 1.0,
+            "output_price": 2.0,
+            "latency_s": CALL_DELAY_S,
+        }
         for i, d in enumerate(["short factual answers", "arithmetic step by step", "checks answers"])
     ]
     (dev_server.pools / "slow.yaml").write_text(yaml.safe_dump({"models": models}))
@@ -128,7 +152,16 @@ def _run_wait(dev_server, context: dict) -> httpx.Response:
 def _refused_pools(dev_server, tmp_path) -> list[str]:
     fifo = tmp_path / "fifo.yaml"
     os.mkfifo(fifo)
-    return [str(fifo), str(dev_server.pools / "fake.yaml"), "../pools/fake", "pools/fake", "fake.yaml", "nosuch", "embedded", "fa ke"]
+    return [
+        str(fifo),
+        str(dev_server.pools / "fake.yaml"),
+        "../pools/fake",
+        "pools/fake",
+        "fake.yaml",
+        "nosuch",
+        "embedded",
+        "fa ke",
+    ]
 
 
 def test_openai_endpoint_takes_pool_names_only(dev_server, tmp_path):
@@ -141,7 +174,9 @@ def test_openai_endpoint_takes_pool_names_only(dev_server, tmp_path):
         assert error["param"] == "routemoa.pool" and error["code"] == "pool_not_allowed", error
         assert "choose one of: failing, fake" in error["message"], error["message"]  # (+ pools other tests add)
         assert str(dev_server.pools) not in error["message"]
-    named = _chat(dev_server, {"model": "routemoa", "messages": QUESTION, "routemoa": {"pool": "fake", "max_layers": 1}})
+    named = _chat(
+        dev_server, {"model": "routemoa", "messages": QUESTION, "routemoa": {"pool": "fake", "max_layers": 1}}
+    )
     assert named.status_code == 200, named.text
 
 
@@ -152,7 +187,9 @@ def test_langgraph_runs_take_pool_names_only(dev_server, tmp_path):
         assert "is not available on this server; choose one of: failing, fake" in r.json()["detail"], r.text
     out = _run_wait(dev_server, {"pool": "fake", "max_layers": 1}).json()
     assert out["answer"] == "fake-1 says 42 (aggregated)"
-    assert _run_wait(dev_server, {"max_layers": 1}).json()["answer"] == "fake-1 says 42 (aggregated)"  # the default pool
+    assert (
+        _run_wait(dev_server, {"max_layers": 1}).json()["answer"] == "fake-1 says 42 (aggregated)"
+    )  # the default pool
 
 
 def test_a_fifo_in_the_pools_directory_is_not_a_pool(dev_server):
@@ -186,7 +223,9 @@ def test_openai_requests_above_a_cap_name_it(dev_server, extra, cap, param):
 def test_langgraph_runs_above_a_cap_name_it(dev_server):
     for knob, value in (("max_layers", 9), ("top_k", 17), ("max_tokens", 4097)):
         r = _run_wait(dev_server, {knob: value})
-        assert r.status_code == 400 and r.json()["detail"].startswith(f"{knob} {value} is above the operator's cap"), r.text
+        assert r.status_code == 400 and r.json()["detail"].startswith(f"{knob} {value} is above the operator's cap"), (
+            r.text
+        )
 
 
 def _read_response(sock: socket.socket) -> str:
@@ -206,8 +245,10 @@ def _read_response(sock: socket.socket) -> str:
 def test_a_body_above_the_cap_is_refused_before_it_is_sent(dev_server):
     """413 as soon as the headers say 10 MB: the client has sent 64 KiB of it."""
     url = urlparse(dev_server.url)
-    head = (f"POST /v1/chat/completions HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: 10000000\r\n\r\n").encode()
+    head = (
+        f"POST /v1/chat/completions HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: 10000000\r\n\r\n"
+    ).encode()
     with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
         started = time.monotonic()
         sock.sendall(head + b'{"model": "routemoa", "messages": ["' + b"x" * 65536)
@@ -220,15 +261,35 @@ def test_a_body_above_the_cap_is_refused_before_it_is_sent(dev_server):
 @pytest.mark.parametrize(
     ("raw", "code", "says"),
     [
-        (b'{"model": "routemoa", "messages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "invalid_json", "nested too deeply"),
+        (
+            b'{"model": "routemoa", "messages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "invalid_json",
+            "nested too deeply",
+        ),
         (b'{"model": "routemoa", "messages": [{"role": "user", "content": "caf\xe9"}]}', "invalid_json", "not UTF-8"),
-        (b'{"model": "routemoa", "messages": [{"role": "user", "content": "\\ud800 hi"}]}', "invalid_unicode", "messages[0].content"),
-        (b'{"model": "routemoa", "messages": [{"role": "user", "content": "hi"}], "routemoa": {"pool": "\\udfff"}}', "invalid_unicode", "routemoa.pool"),
-        (b'{"model": "routemoa", "messages": [{"role": "user", "content": "hi"}], "max_tokens": ' + b"9" * 5000 + b"}", "invalid_json", "not valid JSON"),
+        (
+            b'{"model": "routemoa", "messages": [{"role": "user", "content": "\\ud800 hi"}]}',
+            "invalid_unicode",
+            "messages[0].content",
+        ),
+        (
+            b'{"model": "routemoa", "messages": [{"role": "user", "content": "hi"}], "routemoa": {"pool": "\\udfff"}}',
+            "invalid_unicode",
+            "routemoa.pool",
+        ),
+        (
+            b'{"model": "routemoa", "messages": [{"role": "user", "content": "hi"}], "max_tokens": '
+            + b"9" * 5000
+            + b"}",
+            "invalid_json",
+            "not valid JSON",
+        ),
     ],
 )
 def test_malformed_bodies_are_400_never_500(dev_server, raw, code, says):
-    r = httpx.post(f"{dev_server.url}/v1/chat/completions", content=raw, headers={"content-type": "application/json"}, timeout=30)
+    r = httpx.post(
+        f"{dev_server.url}/v1/chat/completions", content=raw, headers={"content-type": "application/json"}, timeout=30
+    )
     assert r.status_code == 400, r.text[:300]
     error = r.json()["error"]
     assert error["code"] == code and says in error["message"], error
@@ -242,8 +303,10 @@ def _send_and_leave(dev_server, stub: SlowStub, body: dict, *, leave_when) -> fl
     """POST `body` on a raw socket, close it once `leave_when()` is true; the moment it left."""
     url = urlparse(dev_server.url)
     payload = json.dumps(body).encode()
-    head = (f"POST /v1/chat/completions HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(payload)}\r\n\r\n").encode()
+    head = (
+        f"POST /v1/chat/completions HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(payload)}\r\n\r\n"
+    ).encode()
     sock = socket.create_connection((url.hostname, url.port), timeout=120)
     sock.sendall(head + payload)
     deadline = time.monotonic() + 120
@@ -279,8 +342,12 @@ def test_a_client_that_disconnects_cancels_its_run(dev_server, stub, stream):
 def test_a_client_that_leaves_mid_stream_stops_the_answer(dev_server, stub):
     """The client reads the first streamed token of the aggregator, then leaves: the aggregator's call
     to the model is abandoned (it would send 25 tokens, 0.2 s apart)."""
-    body = {"model": "routemoa", "messages": QUESTION, "stream": True,
-            "routemoa": {"pool": "slow", "top_k": 2, "max_layers": 1, "call_timeout_s": 30}}
+    body = {
+        "model": "routemoa",
+        "messages": QUESTION,
+        "stream": True,
+        "routemoa": {"pool": "slow", "top_k": 2, "max_layers": 1, "call_timeout_s": 30},
+    }
     streams = len(stub.tokens_sent)
     seen = bytearray()
 

@@ -40,7 +40,13 @@ def _assistant(url: str) -> str:
 def test_studio_schemas_are_narrow_and_documented(dev_server):
     schemas = httpx.get(f"{dev_server.url}/assistants/{_assistant(dev_server.url)}/schemas", timeout=30).json()
     assert list(schemas["input_schema"]["properties"]) == ["messages"]
-    progress = {"layer", "selected", "records", "self_scores", "cross_scores"}  # so that `updates` mode shows every node
+    progress = {
+        "layer",
+        "selected",
+        "records",
+        "self_scores",
+        "cross_scores",
+    }  # so that `updates` mode shows every node
     assert set(schemas["output_schema"]["properties"]) == {"messages", "answer", "bill", "trace", "error"} | progress
     context = schemas["context_schema"]["properties"]
     assert list(context) == [f.name for f in dataclasses.fields(Context)]
@@ -49,7 +55,9 @@ def test_studio_schemas_are_narrow_and_documented(dev_server):
     defaults = Context()
     scalar = [f.name for f in dataclasses.fields(Context) if not isinstance(getattr(defaults, f.name), list)]
     for name in scalar:
-        assert context[name]["default"] == ("" if name == "pool" else getattr(defaults, name)), name  # "" = the server's default pool
+        assert context[name]["default"] == ("" if name == "pool" else getattr(defaults, name)), (
+            name
+        )  # "" = the server's default pool
 
 
 def test_studio_shows_defaults_of_list_knobs(dev_server):
@@ -92,7 +100,18 @@ async def test_sdk_streams_layer_events_and_aggregator_tokens(dev_server):
     assert events == [("layer_start", 1), ("layer_done", 1), ("layer_start", 2), ("layer_done", 2)]
     assert len(tokens) >= 3
     assert "".join(tokens) == final["answer"] == "fake-1 says 42 (aggregated)"
-    assert set(final) == {"messages", "answer", "bill", "trace", "error", "layer", "selected", "records", "self_scores", "cross_scores"}
+    assert set(final) == {
+        "messages",
+        "answer",
+        "bill",
+        "trace",
+        "error",
+        "layer",
+        "selected",
+        "records",
+        "self_scores",
+        "cross_scores",
+    }
     assert final["bill"]["calls"] == 5 and [t["layer"] for t in final["trace"]] == [1, 2]
 
 
@@ -119,5 +138,16 @@ def test_runs_wait_curl_example(dev_server):
         "context": {"max_layers": 1, "pool": dev_server.pool},
     }
     out = httpx.post(f"{dev_server.url}/runs/wait", json=body, timeout=60).json()
-    assert set(out) == {"messages", "answer", "bill", "trace", "error", "layer", "selected", "records", "self_scores", "cross_scores"}
+    assert set(out) == {
+        "messages",
+        "answer",
+        "bill",
+        "trace",
+        "error",
+        "layer",
+        "selected",
+        "records",
+        "self_scores",
+        "cross_scores",
+    }
     assert out["answer"]

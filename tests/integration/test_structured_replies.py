@@ -19,8 +19,14 @@ from routemoa.runner import run_query
 from tests.loopback_server import LoopbackServer, prompt_of
 
 pytestmark = pytest.mark.integration
-REJECTION = {"error": {"message": "Unrecognized request argument supplied: response_format", "type": "invalid_request_error",
-                       "param": "response_format", "code": None}}
+REJECTION = {
+    "error": {
+        "message": "Unrecognized request argument supplied: response_format",
+        "type": "invalid_request_error",
+        "param": "response_format",
+        "code": None,
+    }
+}
 
 
 def answer(body: dict) -> str | tuple[int, dict]:
@@ -49,8 +55,14 @@ async def test_response_format_per_model_and_fallback_on_rejection(server, tmp_p
     monkeypatch.setattr(calls, "FORMAT_REJECTED", set())
     models = [
         {"name": "schema", "provider": "openai", "base_url": server.url, "model": "schema", "description": "s"},
-        {"name": "object", "provider": "openai", "base_url": server.url, "model": "object", "description": "o",
-         "structured_output": "json_object"},
+        {
+            "name": "object",
+            "provider": "openai",
+            "base_url": server.url,
+            "model": "object",
+            "description": "o",
+            "structured_output": "json_object",
+        },
         {"name": "no-format", "provider": "openai", "base_url": server.url, "model": "no-format", "description": "n"},
     ]
     pool = tmp_path / "pool.yaml"
@@ -63,7 +75,11 @@ async def test_response_format_per_model_and_fallback_on_rejection(server, tmp_p
     for out in (first, second):
         assert out["error"] is None and out["answer"] == "4, aggregated"
         for layer in out["trace"][:2]:  # both scored layers: every self score parsed, from JSON or prose
-            assert {m: s["self"] for m, s in layer["scores"].items()} == {"schema": 0.8, "object": 0.8, "no-format": 0.8}
+            assert {m: s["self"] for m, s in layer["scores"].items()} == {
+                "schema": 0.8,
+                "object": 0.8,
+                "no-format": 0.8,
+            }
         assert out["trace"][1]["scores"]["schema"]["cross"] == 0.9  # peer scores read from every model
     schema_formats = [b.get("response_format") for b in server.bodies if b["model"] == "schema"]
     layer1, layer2, plain, *_ = schema_formats
@@ -75,6 +91,6 @@ async def test_response_format_per_model_and_fallback_on_rejection(server, tmp_p
     assert object_formats[:2] == [{"type": "json_object"}] * 2
     rejected = [b for b in server.bodies if b["model"] == "no-format" and b.get("response_format")]
     assert len(rejected) == 1  # refused once, then remembered for the process
-    assert calls.FORMAT_REJECTED == {(server.url, "no-format")}
+    assert {(server.url, "no-format")} == calls.FORMAT_REJECTED
     no_format = first["bill"]["models"]["no-format"]
     assert no_format["attempts"] == no_format["calls"] + 1 and no_format["failed_calls"] == 0

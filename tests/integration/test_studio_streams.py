@@ -18,7 +18,9 @@ TASK_ONLY = {"model", "history", "previous_answers", "plain", "system_prompt"}
 
 def _assistant(url: str) -> dict:
     """The assistant the server made from langgraph.json (other tests may add their own)."""
-    found = httpx.post(f"{url}/assistants/search", json={"graph_id": "routemoa", "metadata": {"created_by": "system"}}, timeout=10).json()
+    found = httpx.post(
+        f"{url}/assistants/search", json={"graph_id": "routemoa", "metadata": {"created_by": "system"}}, timeout=10
+    ).json()
     return found[0]
 
 
@@ -38,7 +40,10 @@ async def test_updates_show_every_node_and_the_answer_keeps_one_id(dev_server):
     client = get_client(url=dev_server.url)
     updates, chunks, values = [], [], []
     async for part in client.runs.stream(
-        None, "routemoa", input=QUESTION, context={"pool": dev_server.pool, "max_layers": 1},
+        None,
+        "routemoa",
+        input=QUESTION,
+        context={"pool": dev_server.pool, "max_layers": 1},
         stream_mode=["updates", "messages-tuple", "values"],
     ):
         if part.event == "updates":
@@ -57,5 +62,8 @@ async def test_updates_show_every_node_and_the_answer_keeps_one_id(dev_server):
     streamed = {c["id"] for c in chunks if c["type"] == "AIMessageChunk"}
     assert streamed == {final["id"]}  # the streamed tokens and the final answer are one message
     bill = values[-1]["bill"]
-    assert final["usage_metadata"] == {"input_tokens": bill["input_tokens"], "output_tokens": bill["output_tokens"],
-                                       "total_tokens": bill["input_tokens"] + bill["output_tokens"]}
+    assert final["usage_metadata"] == {
+        "input_tokens": bill["input_tokens"],
+        "output_tokens": bill["output_tokens"],
+        "total_tokens": bill["input_tokens"] + bill["output_tokens"],
+    }

@@ -6,9 +6,9 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import fakes_serving
 import pytest
 
-import fakes_serving
 from routemoa.context import Context
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "chat_agent.py"
@@ -25,7 +25,9 @@ def example():
 
 async def test_question_goes_through_routemoa_node(example, tmp_path):
     pool = str(fakes_serving.write_pool(tmp_path / "pool.yaml", 2))
-    out = await example.agent.ainvoke({"messages": [("user", "What is 6*7?")]}, context=Context(pool=pool, max_layers=1))
+    out = await example.agent.ainvoke(
+        {"messages": [("user", "What is 6*7?")]}, context=Context(pool=pool, max_layers=1)
+    )
     texts = [m.text for m in out["messages"]]
     assert texts[:2] == ["What is 6*7?", "fake-1 says 42 (aggregated)"]  # no duplicated history from the subgraph
     assert len(texts) == 3 and texts[2].startswith("[3 calls to fake-0, fake-1; $")

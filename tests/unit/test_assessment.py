@@ -19,8 +19,19 @@ from tests.fakes import is_aggregation
 
 
 def record(model, layer=2, answer="x", self_score=0.5, peers=None, error=None):
-    return {"role": "agent", "layer": layer, "model": model, "answer": answer, "self_score": self_score,
-            "peer_scores": peers, "input_tokens": 1, "output_tokens": 1, "usd": 0.0, "seconds": 0.0, "error": error}
+    return {
+        "role": "agent",
+        "layer": layer,
+        "model": model,
+        "answer": answer,
+        "self_score": self_score,
+        "peer_scores": peers,
+        "input_tokens": 1,
+        "output_tokens": 1,
+        "usd": 0.0,
+        "seconds": 0.0,
+        "error": error,
+    }
 
 
 def test_cross_assessment_is_the_median_of_the_others_and_ignores_self_votes():
@@ -80,8 +91,18 @@ def test_decide_exits_only_on_a_backed_model():
 
 
 def test_unreadable_self_score_costs_the_failure_penalty():
-    scores = LayerScores(layer=1, prior={"a": 0.8, "b": 0.8}, fused={"a": 0.8, "b": 0.8}, self_now={"a": 0.5},
-                         self_previous={}, cross={}, ran_now=["a", "b"], ran_previous=[], failed_now=[], unscored_now=["b"])
+    scores = LayerScores(
+        layer=1,
+        prior={"a": 0.8, "b": 0.8},
+        fused={"a": 0.8, "b": 0.8},
+        self_now={"a": 0.5},
+        self_previous={},
+        cross={},
+        ran_now=["a", "b"],
+        ran_previous=[],
+        failed_now=[],
+        unscored_now=["b"],
+    )
     fused = fuse(scores, Context())
     assert fused["a"] == pytest.approx(0.9 * 0.8 + 0.1 * 0.5)
     assert fused["b"] == pytest.approx(0.8 * 0.5)
@@ -121,8 +142,13 @@ def test_reply_schema_and_response_format_per_pool_setting():
     assert "peer_scores" not in reply_schema(0)["properties"]
     fmt = scored_response_format(spec, 2)
     assert fmt["type"] == "json_schema" and fmt["json_schema"]["schema"] == reply_schema(2)
-    assert scored_response_format(ModelSpec(name="m", provider="fake", description="d", structured_output="json_object"), 2) == {"type": "json_object"}
-    assert scored_response_format(ModelSpec(name="m", provider="fake", description="d", structured_output="none"), 2) is None
+    assert scored_response_format(
+        ModelSpec(name="m", provider="fake", description="d", structured_output="json_object"), 2
+    ) == {"type": "json_object"}
+    assert (
+        scored_response_format(ModelSpec(name="m", provider="fake", description="d", structured_output="none"), 2)
+        is None
+    )
 
 
 async def test_garbage_answers_never_aggregate_or_become_final(fake_pool, fixed_prior, scripts):
@@ -130,7 +156,9 @@ async def test_garbage_answers_never_aggregate_or_become_final(fake_pool, fixed_
     fixed_prior({"filler": 0.9, "junk": 0.85, "good": 0.8})
     scripts["filler"].reply = json.dumps({"answer": "lorem " * 40_000, "self_score": 1.0})
     scripts["junk"].reply = "\x00\x07\ufffd" * 100
-    scripts["good"].reply = lambda p: "aggregated" if is_aggregation(p) else json.dumps({"answer": "G", "self_score": 0.6})
+    scripts["good"].reply = lambda p: (
+        "aggregated" if is_aggregation(p) else json.dumps({"answer": "G", "self_score": 0.6})
+    )
     out = await run_query("q", Context(pool=pool, top_k=3, max_layers=1, max_tokens=256))
     errors = out["trace"][0]["errors"]
     assert errors["filler"].startswith("garbage reply") and errors["junk"].startswith("garbage reply")

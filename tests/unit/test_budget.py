@@ -41,7 +41,15 @@ def pool(fake_pool, fixed_prior, scripts):
 
 
 def ctx(pool: str, max_usd: float, **knobs) -> Context:
-    knobs = {"top_k": 2, "tolerance": 0.2, "max_layers": 3, "threshold": 0.99, "max_tokens": 64, "aggregator": "a", **knobs}
+    knobs = {
+        "top_k": 2,
+        "tolerance": 0.2,
+        "max_layers": 3,
+        "threshold": 0.99,
+        "max_tokens": 64,
+        "aggregator": "a",
+        **knobs,
+    }
     return Context(pool=pool, max_usd=max_usd, **knobs)
 
 
@@ -68,7 +76,10 @@ async def test_the_run_stays_within_the_budget_and_says_where_it_stopped(pool, s
         assert ran == list(range(1, stop["layer"]))
         assert stop["budget"]["spent_usd"] == pytest.approx(bill["total_usd"] - aggregated * 0.00012)
         assert stop["budget"]["spent_usd"] + stop["budget"]["expected_usd"] > max_usd
-        assert bill["budget_stop"] == {"step": f"layer {stop['layer']}", **{k: v for k, v in stop["budget"].items() if k != "models"}}
+        assert bill["budget_stop"] == {
+            "step": f"layer {stop['layer']}",
+            **{k: v for k, v in stop["budget"].items() if k != "models"},
+        }
     else:
         assert ran == [1, 2, 3]
         assert bill["budget_stop"] is None or bill["budget_stop"]["step"] == "aggregation"
@@ -92,7 +103,10 @@ async def test_an_aggregator_over_budget_is_not_called(pool, scripts):
     assert scripts["judge"].calls == [] and out["bill"]["calls"] == 2
     aggregation = out["trace"][-1]["aggregation"]
     assert aggregation["decision"] == OVER_BUDGET and aggregation["model"] is None
-    assert aggregation["reason"].startswith("aggregation by judge would pass the budget") and "returned a's answer" in aggregation["reason"]
+    assert (
+        aggregation["reason"].startswith("aggregation by judge would pass the budget")
+        and "returned a's answer" in aggregation["reason"]
+    )
     assert out["answer"] == "42" and out["error"] is None
     assert out["bill"]["budget_stop"] == {"step": "aggregation", **aggregation["budget"]}
     out = await run_query("q", ctx(pool, 1.0, aggregator="judge", max_layers=1))
@@ -105,14 +119,28 @@ def test_an_smoa_layer_counts_its_judge_call(pool):
     from routemoa.state import AgentTask
 
     def tasks(method: str, names: list[str]) -> list[AgentTask]:
-        return [AgentTask(method=method, model=n, layer=1, question="q", history=[], previous_answers=[], plain=True,
-                          system_prompt=None) for n in names]
+        return [
+            AgentTask(
+                method=method,
+                model=n,
+                layer=1,
+                question="q",
+                history=[],
+                previous_answers=[],
+                plain=True,
+                system_prompt=None,
+            )
+            for n in names
+        ]
 
     specs, ctx = load_pool(pool), Context(pool=pool, judge_keep=2, max_tokens=64, aggregator="judge")
     judge = layer_expected_usd(tasks("smoa", ["a", "b", "judge"]), specs, ctx) - layer_expected_usd(
-        tasks("moa", ["a", "b", "judge"]), specs, ctx)
+        tasks("moa", ["a", "b", "judge"]), specs, ctx
+    )
     assert judge > 500 * 64 / 1e6  # the judge's answer tokens at its output price, at least
-    assert layer_expected_usd(tasks("smoa", ["a", "b"]), specs, ctx) == layer_expected_usd(tasks("moa", ["a", "b"]), specs, ctx)
+    assert layer_expected_usd(tasks("smoa", ["a", "b"]), specs, ctx) == layer_expected_usd(
+        tasks("moa", ["a", "b"]), specs, ctx
+    )
 
 
 def test_cli_budget_flag(pool, capsys):

@@ -20,7 +20,9 @@ SCORES = [{"cheap": 0.9, "big": 0.5}, {"cheap": 0.4, "big": 0.8}, {"cheap": 0.6,
 
 @pytest.fixture
 def data(tmp_path, monkeypatch):
-    monkeypatch.setattr(calibration, "prior_scores", lambda texts, pool, progress=True: (SCORES[: len(texts)], "zero-shot"))
+    monkeypatch.setattr(
+        calibration, "prior_scores", lambda texts, pool, progress=True: (SCORES[: len(texts)], "zero-shot")
+    )
     return str(write_csv(tmp_path / "tiny.csv"))
 
 
@@ -28,7 +30,11 @@ def test_most_accurate_within_the_budget(data):
     result = calibration.calibrate([data], budget=0.3, progress=False)
     fit = result["fit"]
     assert fit.any_correct == pytest.approx(2 / 3) and fit.cost_ratio == pytest.approx(13 / 44)
-    assert [routemoa_selection(s, replay_pool(data), **result["knobs"]) for s in SCORES] == [["cheap"], ["big"], ["cheap"]]
+    assert [routemoa_selection(s, replay_pool(data), **result["knobs"]) for s in SCORES] == [
+        ["cheap"],
+        ["big"],
+        ["cheap"],
+    ]
     tight = calibration.calibrate([data], budget=0.1, progress=False)["fit"]
     assert tight.any_correct == pytest.approx(1 / 3) and tight.cost_ratio == pytest.approx(4 / 44)
 
@@ -43,7 +49,10 @@ def test_cheapest_reaching_a_target(data):
 
 def test_knobs_chosen_on_train_are_measured_on_data(data, tmp_path):
     # on train, cheap is always right: the budget buys cheap alone; on the data that is right once in three
-    rows = [(f"t{i}", "math", f"['question {i}']", {"cheap": ("1.0", "a", 1.0), "big": ("1.0", "b", 10.0)}) for i in range(3)]
+    rows = [
+        (f"t{i}", "math", f"['question {i}']", {"cheap": ("1.0", "a", 1.0), "big": ("1.0", "b", 10.0)})
+        for i in range(3)
+    ]
     train = str(write_csv(tmp_path / "train.csv", rows))
     result = calibration.calibrate([data], [train], budget=0.5, progress=False)
     assert not result["in_sample"] and result["chosen_on"] == [train]
@@ -57,14 +66,21 @@ def test_cli_prints_and_writes_yaml(data, tmp_path, capsys):
     knobs = yaml.safe_load(out.read_text())
     assert set(knobs) == {"top_k", "tolerance", "cost_weight"} and knobs["top_k"] == 1
     printed = capsys.readouterr().out
-    assert "any_correct 0.667, cost ratio 0.295" in printed and printed.rstrip().endswith(f"cost_weight: {knobs['cost_weight']}")
+    assert "any_correct 0.667, cost ratio 0.295" in printed and printed.rstrip().endswith(
+        f"cost_weight: {knobs['cost_weight']}"
+    )
     assert main(["calibrate", "--data", data, "--target", "0.9", "--quiet"]) == 1
     assert "no knob setting fits" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({}, "--budget"), ({"budget": 0}, "above 0"), ({"target": 1.5}, "--target"), ({"budget": 0.3, "metric": "f1"}, "--metric")],
+    [
+        ({}, "--budget"),
+        ({"budget": 0}, "above 0"),
+        ({"target": 1.5}, "--target"),
+        ({"budget": 0.3, "metric": "f1"}, "--metric"),
+    ],
 )
 def test_bad_arguments_are_one_line_errors(data, kwargs, message):
     with pytest.raises(UserError, match=message):

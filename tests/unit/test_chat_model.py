@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import fakes_serving  # noqa: E402  (registers provider kind `fake`)
+import fakes_serving
 
-from routemoa.chat_model import ChatRouteMoA, RouteMoAFailed  # noqa: E402
+from routemoa.chat_model import ChatRouteMoA, RouteMoAFailed
 
 
 @pytest.fixture

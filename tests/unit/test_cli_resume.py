@@ -30,8 +30,14 @@ def crash_during_layer_one(pool: str, db: str, scripts) -> None:
 
     async def run():
         async with AsyncSqliteSaver.from_conn_string(db) as saver:
-            task = asyncio.create_task(run_query("2+2?", Context(pool=pool, max_layers=1, aggregator="a"),
-                                                 graph=build_graph(checkpointer=saver), thread_id="t"))
+            task = asyncio.create_task(
+                run_query(
+                    "2+2?",
+                    Context(pool=pool, max_layers=1, aggregator="a"),
+                    graph=build_graph(checkpointer=saver),
+                    thread_id="t",
+                )
+            )
             while not scripts["a"].calls:
                 await asyncio.sleep(0.01)
             await asyncio.sleep(0.3)  # a's write reaches the checkpointer
@@ -47,7 +53,10 @@ def crash_during_layer_one(pool: str, db: str, scripts) -> None:
     "argv, message",
     [
         (["ask", "--resume"], "error: --resume needs --thread ID"),
-        (["ask", "q", "--thread", "t", "--resume"], "error: --resume continues the thread's stored question; give no question"),
+        (
+            ["ask", "q", "--thread", "t", "--resume"],
+            "error: --resume continues the thread's stored question; give no question",
+        ),
         (["ask", "--thread", "t"], "error: the question is empty"),
         (["ask", "--thread", "fresh", "--resume"], "error: thread 'fresh' has no unfinished run to resume"),
     ],
@@ -58,21 +67,43 @@ def test_resume_argument_errors_are_one_line(pool, argv, message, capsys):
     assert err.startswith(message) and err.count("\n") == 1
 
 
-def test_an_unfinished_thread_refuses_a_new_question_and_resumes_without_repeating_calls(pool, scripts, tmp_path, capsys):
+def test_an_unfinished_thread_refuses_a_new_question_and_resumes_without_repeating_calls(
+    pool, scripts, tmp_path, capsys
+):
     crash_during_layer_one(pool, str(tmp_path / "threads.sqlite"), scripts)
     assert len(scripts["a"].calls) == 1 and scripts["b"].calls == []
 
     assert main(["ask", "another question", "--pool", pool, "--thread", "t", "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert err == ("error: thread 't' has an unfinished run (stopped before agent): continue it with "
-                   "`routemoa ask --thread t --resume`, or use another thread\n")
+    assert err == (
+        "error: thread 't' has an unfinished run (stopped before agent): continue it with "
+        "`routemoa ask --thread t --resume`, or use another thread\n"
+    )
 
     other = tmp_path / "other.yaml"
     other.write_text((tmp_path / "pool.yaml").read_text().replace("name: b", "name: z").replace("model: b", "model: z"))
     assert main(["ask", "--thread", "t", "--resume", "--pool", str(other)]) == 2
     assert "ran on models a, b; resume it with the same --pool" in capsys.readouterr().err
 
-    assert main(["ask", "--thread", "t", "--resume", "--pool", pool, "--aggregator", "a", "--max-layers", "1", "--quiet", "--json"]) == 0
+    assert (
+        main(
+            [
+                "ask",
+                "--thread",
+                "t",
+                "--resume",
+                "--pool",
+                pool,
+                "--aggregator",
+                "a",
+                "--max-layers",
+                "1",
+                "--quiet",
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["answer"] == "final" and out["bill"]["calls"] == 3
     assert len(scripts["a"].calls) == 2 and len(scripts["b"].calls) == 1  # a's layer call was not made again

@@ -47,13 +47,19 @@ def mismatches(value: Any, tp: Any, where: str = "value") -> list[str]:
     if origin is dict:
         if not isinstance(value, dict):
             return [f"{where}: {value!r} is not a dict"]
-        return [m for k, v in value.items() for m in mismatches(k, args[0], where) + mismatches(v, args[1], f"{where}[{k}]")]
+        return [
+            m for k, v in value.items() for m in mismatches(k, args[0], where) + mismatches(v, args[1], f"{where}[{k}]")
+        ]
     if tp is type(None):
         return [] if value is None else [f"{where}: {value!r} is not None"]
     if tp is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         return [] if ok else [f"{where}: {value!r} is not a number"]
-    return [] if isinstance(value, tp) and not (tp is int and isinstance(value, bool)) else [f"{where}: {value!r} is not {tp}"]
+    return (
+        []
+        if isinstance(value, tp) and not (tp is int and isinstance(value, bool))
+        else [f"{where}: {value!r} is not {tp}"]
+    )
 
 
 def check_run(out: dict, events: list[dict]) -> None:
@@ -89,8 +95,9 @@ async def test_a_routemoa_run_with_aggregation_follows_the_contracts(fake_pool, 
     scripts["b"].reply = lambda p: scored("4", 0.5, p.count("[ANSWER_") // 2)
     scripts["c"].reply = ""  # an empty reply: an error record
     events: list[dict] = []
-    out = await run_query("2+2?", Context(pool=pool, top_k=3, tolerance=1.0, max_layers=2, threshold=0.99),
-                          on_event=events.append)
+    out = await run_query(
+        "2+2?", Context(pool=pool, top_k=3, tolerance=1.0, max_layers=2, threshold=0.99), on_event=events.append
+    )
     assert [e["decision"] for e in out["trace"]] == ["next_layer", "max_layers"] and out["answer"] == "final"
     assert out["trace"][0]["errors"] == {"c": "empty answer"} and out["trace"][-1]["aggregation"]["model"] == "a"
     check_run(out, events)
@@ -104,8 +111,9 @@ async def test_an_smoa_run_and_its_judge_follow_the_contracts(fake_pool, fixed_p
     fixed_prior({"a": 0.5, "b": 0.4, "c": 0.3})
     scripts["a"].reply = lambda p: json.dumps({"keep": [1], "stop": False}) if "As the judge" in p else "A"
     events: list[dict] = []
-    out = await run_query("q", SMoAContext(pool=pool, max_layers=2, judge_keep=1), graph=build_graph("smoa"),
-                          on_event=events.append)
+    out = await run_query(
+        "q", SMoAContext(pool=pool, max_layers=2, judge_keep=1), graph=build_graph("smoa"), on_event=events.append
+    )
     assert out["trace"][0]["kept"] == ["b"]
     check_run(out, events)
     assert "judge" in {r["role"] for r in out["records"]}
@@ -153,7 +161,9 @@ def test_no_node_module_imports_another():
     for path in sorted(folder.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom):
-                module = "routemoa.nodes" + (f".{node.module}" if node.module else "") if node.level else node.module or ""
+                module = (
+                    "routemoa.nodes" + (f".{node.module}" if node.module else "") if node.level else node.module or ""
+                )
                 names = [module] + [f"{module}.{alias.name}" for alias in node.names]
             elif isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]

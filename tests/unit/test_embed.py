@@ -15,10 +15,10 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langgraph.graph import START, MessagesState, StateGraph
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import fakes_serving  # noqa: E402
+import fakes_serving
 
-import routemoa  # noqa: E402
-from routemoa.errors import UserError  # noqa: E402
+import routemoa
+from routemoa.errors import UserError
 
 
 @pytest.fixture
@@ -54,13 +54,21 @@ async def test_node_in_a_parent_with_its_own_context(pool):
     assert seen == ["ann"]
     assert [m.text for m in out["messages"]] == ["What is 6*7?", "fake-1 says 42 (aggregated)"]
     answer = out["messages"][-1]
-    assert answer.response_metadata["bill"]["calls"] == 3 and answer.response_metadata["trace"][0]["decision"] == "max_layers"
-    assert answer.usage_metadata["total_tokens"] == answer.response_metadata["bill"]["input_tokens"] + answer.response_metadata["bill"]["output_tokens"]
+    assert (
+        answer.response_metadata["bill"]["calls"] == 3
+        and answer.response_metadata["trace"][0]["decision"] == "max_layers"
+    )
+    assert (
+        answer.usage_metadata["total_tokens"]
+        == answer.response_metadata["bill"]["input_tokens"] + answer.response_metadata["bill"]["output_tokens"]
+    )
 
 
 async def test_node_with_fixed_knobs_and_a_dict_context_with_extra_keys(pool):
     parent = _parent(routemoa.as_node("moa", context={"pool": pool, "max_layers": 1}), context_schema=None)
-    out = await parent.ainvoke({"messages": [("user", "What is 6*7?")]}, context={"user": "bob", "pool": "elsewhere", "top_k": 0})
+    out = await parent.ainvoke(
+        {"messages": [("user", "What is 6*7?")]}, context={"user": "bob", "pool": "elsewhere", "top_k": 0}
+    )
     assert out["messages"][-1].response_metadata["trace"][0]["models"][0]["reason"] == "every pool model (MoA)"
 
 
@@ -68,7 +76,10 @@ async def test_parent_streams_the_aggregator_tokens(pool):
     parent = _parent(routemoa.as_node(context=lambda app: {"pool": app.pool_file, "max_layers": 1}))
     tokens = []
     async for _ns, _mode, data in parent.astream(
-        {"messages": [("user", "What is 6*7?")]}, context=AppContext(user="x", pool_file=pool), stream_mode=["messages"], subgraphs=True
+        {"messages": [("user", "What is 6*7?")]},
+        context=AppContext(user="x", pool_file=pool),
+        stream_mode=["messages"],
+        subgraphs=True,
     ):
         message, _meta = data
         if type(message).__name__ == "AIMessageChunk" and message.text:
@@ -99,7 +110,12 @@ class ToolCallingFake(BaseChatModel):
         if isinstance(last, ToolMessage):
             message = AIMessage(content=f"The panel says: {last.content}")
         else:
-            call = {"name": self.__dict__["tool_names"][0], "args": {"question": last.text}, "id": "call-1", "type": "tool_call"}
+            call = {
+                "name": self.__dict__["tool_names"][0],
+                "args": {"question": last.text},
+                "id": "call-1",
+                "type": "tool_call",
+            }
             message = AIMessage(content="", tool_calls=[call])
         return ChatResult(generations=[ChatGeneration(message=message)])
 

@@ -24,6 +24,7 @@ def gsm8k(reference, answer):
 
 # ------------------------------------------------------------------ entry point and JSON unwrapping
 
+
 @pytest.mark.parametrize(
     "reply, answer",
     [
@@ -55,7 +56,18 @@ def test_grade_range_empty_and_unknown():
         grade({"checker": "nope", "reference": "b"}, "a")
     with pytest.raises(UserError, match="needs a judge model"):
         grade({"checker": "judge", "reference": "b"}, "a")
-    assert set(CHECKERS) >= {"math", "gsm8k", "choice", "label", "short_answer", "exact", "normalized", "rouge", "judge", "code"}
+    assert set(CHECKERS) >= {
+        "math",
+        "gsm8k",
+        "choice",
+        "label",
+        "short_answer",
+        "exact",
+        "normalized",
+        "rouge",
+        "judge",
+        "code",
+    }
 
 
 def test_old_check_entry_point():
@@ -67,6 +79,7 @@ def test_old_check_entry_point():
 
 
 # ------------------------------------------------------------------ math
+
 
 @pytest.mark.parametrize(
     "reference, answer",
@@ -131,6 +144,7 @@ def test_final_math_answers_prefers_the_explicit_answer():
 
 # ------------------------------------------------------------------ gsm8k
 
+
 @pytest.mark.parametrize(
     "reference, answer, right",
     [
@@ -162,6 +176,7 @@ def test_gsm8k_final_number_is_exact():
 
 
 # ------------------------------------------------------------------ exact / normalized / rouge
+
 
 def test_exact_is_normalised_and_normalized_is_its_alias():
     for kind in ("exact", "normalized"):
@@ -230,7 +245,7 @@ def test_extract_code_tagged_and_plain():
 
 
 def test_programs_that_contain_an_answer_dict_are_not_unwrapped():
-    program = "```python\ndef f():\n    return {\"answer\": 42}\n```"
+    program = '```python\ndef f():\n    return {"answer": 42}\n```'
     assert unwrap_answer(program) == program
     bare = "def f():\n    return {'answer': 42}\n"
     assert unwrap_answer(bare) == bare

@@ -41,7 +41,10 @@ from routemoa.eval.checkers import choice_letter, committed_label, grade
         ("Let's look at (A) first: it ignores friction. (B) double counts. Therefore, the answer is C.", "C"),
         ("(C) looks tempting, but it ignores friction. The correct answer is (D).", "D"),
         ("(A) is wrong because... So I pick (B).", "B"),
-        ("Step 1: Option A says X, which is false.\nStep 2: Option C says Y, which is true.\n\nTherefore the answer is C.", "C"),
+        (
+            "Step 1: Option A says X, which is false.\nStep 2: Option C says Y, which is true.\n\nTherefore the answer is C.",
+            "C",
+        ),
         # no commitment
         ("I cannot tell", None),
         ("A chart would be the best way to display this data.", None),

@@ -45,8 +45,18 @@ def test_mcnemar_exact_p():
 
 
 def results(method, marks, task_of=lambda i: "math" if i % 2 else "qa"):
-    return [{"method": method, "id": str(i), "correct": bool(c), "usd": 0.01, "seconds": 1.0, "calls": 1,
-             "task": task_of(i)} for i, c in enumerate(marks)]
+    return [
+        {
+            "method": method,
+            "id": str(i),
+            "correct": bool(c),
+            "usd": 0.01,
+            "seconds": 1.0,
+            "calls": 1,
+            "task": task_of(i),
+        }
+        for i, c in enumerate(marks)
+    ]
 
 
 def test_accuracy_intervals_per_task_and_overall():

@@ -14,8 +14,12 @@ from routemoa.pool import load_pool
 from routemoa.providers import CallSettings
 
 SETTINGS = CallSettings(temperature=0.0, max_tokens=64, timeout_s=5.0)
-ITEM = {"checker": "judge", "question": "Why is the sky blue?", "reference": "Rayleigh scattering of sunlight",
-        "references": ["short wavelengths scatter more"]}
+ITEM = {
+    "checker": "judge",
+    "question": "Why is the sky blue?",
+    "reference": "Rayleigh scattering of sunlight",
+    "references": ["short wavelengths scatter more"],
+}
 
 
 @pytest.mark.parametrize(
@@ -33,7 +37,9 @@ def test_parse_verdict_unreadable_is_an_error():
 
 async def test_judge_grades_with_the_prompt_and_unwrapped_answer(fake_pool, scripts):
     pool = load_pool(fake_pool(["grader"]))
-    scripts["grader"].reply = lambda prompt: '{"correct": true}' if "scattering" in prompt.split("Answer to grade:")[1] else '{"correct": false}'
+    scripts["grader"].reply = lambda prompt: (
+        '{"correct": true}' if "scattering" in prompt.split("Answer to grade:")[1] else '{"correct": false}'
+    )
     judge = make_judge(pool.get("grader"), SETTINGS)
     right = '{"answer": "Because of Rayleigh scattering: blue light scatters most.", "self_score": 0.9}'
     assert await grade_async(ITEM, right, judge) == 1.0
@@ -64,8 +70,22 @@ def test_eval_run_with_judge_caches_the_verdict(fake_pool, fixed_prior, scripts,
     bench = tmp_path / "bench.jsonl"
     bench.write_text(json.dumps({**ITEM, "id": "sky"}) + "\n")
     out = tmp_path / "out"
-    argv = ["eval", "run", "--benchmark", str(bench), "--methods", "single:a", "--pool", pool,
-            "--out", str(out), "--json", "--quiet", "--judge", "grader"]
+    argv = [
+        "eval",
+        "run",
+        "--benchmark",
+        str(bench),
+        "--methods",
+        "single:a",
+        "--pool",
+        pool,
+        "--out",
+        str(out),
+        "--json",
+        "--quiet",
+        "--judge",
+        "grader",
+    ]
     assert main(argv) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows[0]["accuracy"] == 1.0 and len(scripts["grader"].calls) == 1

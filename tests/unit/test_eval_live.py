@@ -34,7 +34,10 @@ def test_load_benchmark(tmp_path):
         ("{not json", r"bench.jsonl:2: invalid JSON"),
         ('["a"]', r"bench.jsonl:2: expected a JSON object"),
         (json.dumps({**ITEMS[1], "checker": "regex"}), r"bench.jsonl:2: field 'checker' is 'regex'"),
-        (json.dumps({k: v for k, v in ITEMS[1].items() if k != "question"}), r"bench.jsonl:2: field 'question' is required"),
+        (
+            json.dumps({k: v for k, v in ITEMS[1].items() if k != "question"}),
+            r"bench.jsonl:2: field 'question' is required",
+        ),
         (json.dumps({**ITEMS[1], "extra": 1}), r"bench.jsonl:2: unknown field 'extra'"),
         (json.dumps({**ITEMS[1], "id": "a"}), r"bench.jsonl:2: id 'a' is duplicated"),
     ],
@@ -61,7 +64,9 @@ async def test_cache_second_run_makes_no_calls(tmp_path):
 
     async def run_all(cache):
         return [
-            await cache.get_or_run(m, i, lambda m=m, i=i: fake_runner(m, i)) for m in ("moa", "routemoa") for i in ("a", "b")
+            await cache.get_or_run(m, i, lambda m=m, i=i: fake_runner(m, i))
+            for m in ("moa", "routemoa")
+            for i in ("a", "b")
         ]
 
     path = tmp_path / "cache" / "results.jsonl"
@@ -100,11 +105,20 @@ def test_report_arithmetic(tmp_path):
     ]
     moa, route = summarize(results)
     assert moa == {
-        "method": "moa", "n": 4, "accuracy": 0.75, "usd_per_query": pytest.approx(0.04),
-        "latency_p50_s": 25.0, "latency_p95_s": pytest.approx(38.5), "calls_per_query": 10.0,
+        "method": "moa",
+        "n": 4,
+        "accuracy": 0.75,
+        "usd_per_query": pytest.approx(0.04),
+        "latency_p50_s": 25.0,
+        "latency_p95_s": pytest.approx(38.5),
+        "calls_per_query": 10.0,
     }
-    assert route["accuracy"] == 1.0 and route["usd_per_query"] == pytest.approx(0.002) and route["calls_per_query"] == 3.0
+    assert (
+        route["accuracy"] == 1.0 and route["usd_per_query"] == pytest.approx(0.002) and route["calls_per_query"] == 3.0
+    )
     assert "| routemoa | 2 | 100.0 % | $0.00200 | $20.00 |" in markdown([route])
     paths = write_report(results, tmp_path / "rep")
-    assert [p.name for p in paths] == ["report.json", "report.md", "report.png"] and all(p.stat().st_size for p in paths)
+    assert [p.name for p in paths] == ["report.json", "report.md", "report.png"] and all(
+        p.stat().st_size for p in paths
+    )
     assert json.loads(paths[0].read_text())["methods"][0]["method"] == "moa"

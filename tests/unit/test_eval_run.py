@@ -14,14 +14,31 @@ def test_eval_run_reports_and_resumes(fake_pool, fixed_prior, scripts, tmp_path,
     scripts["b"].reply = "5"
     bench = tmp_path / "bench.jsonl"
     bench.write_text(
-        "\n".join(json.dumps(r) for r in [
-            {"id": "q1", "question": "2+2?", "reference": "4", "checker": "gsm8k"},
-            {"id": "q2", "question": "3+2?", "reference": "5", "checker": "gsm8k"},
-        ])
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {"id": "q1", "question": "2+2?", "reference": "4", "checker": "gsm8k"},
+                {"id": "q2", "question": "3+2?", "reference": "5", "checker": "gsm8k"},
+            ]
+        )
     )
     out = tmp_path / "out"
-    argv = ["eval", "run", "--benchmark", str(bench), "--methods", "moa,single:a", "--pool", pool,
-            "--out", str(out), "--json", "--quiet", "--max-layers", "1"]
+    argv = [
+        "eval",
+        "run",
+        "--benchmark",
+        str(bench),
+        "--methods",
+        "moa,single:a",
+        "--pool",
+        pool,
+        "--out",
+        str(out),
+        "--json",
+        "--quiet",
+        "--max-layers",
+        "1",
+    ]
     assert main(argv) == 0
     rows = {r["method"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["single:a"]["accuracy"] == 0.5 and rows["single:a"]["calls_per_query"] == 1

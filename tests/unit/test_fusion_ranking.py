@@ -8,12 +8,23 @@ from routemoa.spec import ModelSpec
 
 
 def spec(name, out_price=1.0, in_price=1.0, latency=1.0):
-    return ModelSpec(name=name, provider="fake", description=name, input_price=in_price, output_price=out_price, latency_s=latency)
+    return ModelSpec(
+        name=name, provider="fake", description=name, input_price=in_price, output_price=out_price, latency_s=latency
+    )
 
 
 def layer(n, **kw):
-    base = dict(layer=n, prior={"a": 0.6, "b": 0.4, "c": 0.5}, fused={"a": 0.6, "b": 0.4, "c": 0.5},
-                self_now={}, self_previous={}, cross={}, ran_now=[], ran_previous=[], failed_now=[])
+    base = dict(
+        layer=n,
+        prior={"a": 0.6, "b": 0.4, "c": 0.5},
+        fused={"a": 0.6, "b": 0.4, "c": 0.5},
+        self_now={},
+        self_previous={},
+        cross={},
+        ran_now=[],
+        ran_previous=[],
+        failed_now=[],
+    )
     base.update(kw)
     return LayerScores(**base)
 
@@ -62,7 +73,9 @@ def test_rank_tolerance_band_and_top_k():
     specs = [spec("a"), spec("b"), spec("c"), spec("d")]
     picks = rank_models({"a": 0.9, "b": 0.8, "c": 0.65, "d": 0.1}, specs, top_k=3, tolerance=0.2)
     assert [p.name for p in picks] == ["a", "b"]
-    assert [p.name for p in rank_models({"a": 0.9, "b": 0.8, "c": 0.65, "d": 0.1}, specs, top_k=1, tolerance=1)] == ["a"]
+    assert [p.name for p in rank_models({"a": 0.9, "b": 0.8, "c": 0.65, "d": 0.1}, specs, top_k=1, tolerance=1)] == [
+        "a"
+    ]
     assert "score 0.900" in picks[0].reason
 
 
@@ -93,7 +106,9 @@ def test_early_exit_switch():
     assert decide(ctx=Context(early_exit=False), **kw)[0] == "next_layer"
 
 
-@pytest.mark.parametrize("bad", [dict(top_k=0), dict(threshold=1.5), dict(weights_first_layer=[1.0]), dict(max_layers=0)])
+@pytest.mark.parametrize(
+    "bad", [dict(top_k=0), dict(threshold=1.5), dict(weights_first_layer=[1.0]), dict(max_layers=0)]
+)
 def test_context_rejects_bad_knobs(bad):
     with pytest.raises(ValueError, match="invalid context"):
         Context(**bad)

@@ -120,7 +120,9 @@ async def test_model_absent_from_layer_one_is_promoted(fake_pool, fixed_prior, s
 async def test_malformed_json_is_handled(fake_pool, fixed_prior, scripts):
     pool = fake_pool(["a", "b"])
     fixed_prior({"a": 0.9, "b": 0.8})
-    scripts["a"].reply = lambda p: "merged" if is_aggregation(p) else "Sure!\n```json\n{'answer': 'x', 'self_score': 'high',}\n```"
+    scripts["a"].reply = lambda p: (
+        "merged" if is_aggregation(p) else "Sure!\n```json\n{'answer': 'x', 'self_score': 'high',}\n```"
+    )
     scripts["b"].reply = '{"answer": "y", "self_score": NaN'
     out = await run_query("q", Context(pool=pool, top_k=2, max_layers=1))
     scores = out["trace"][0]["scores"]
@@ -263,7 +265,18 @@ def test_each_method_is_wired_from_its_record_and_exported_where_langgraph_json_
 def test_a_new_method_is_one_record(monkeypatch):
     from routemoa.methods import METHODS, Method, MoAContext
 
-    monkeypatch.setitem(METHODS, "moa_self", Method(name="moa_self", description="MoA with self-assessment only.", context=MoAContext, assessment=("self_assess", "rerank")))
+    monkeypatch.setitem(
+        METHODS,
+        "moa_self",
+        Method(
+            name="moa_self",
+            description="MoA with self-assessment only.",
+            context=MoAContext,
+            assessment=("self_assess", "rerank"),
+        ),
+    )
     built = build_graph("moa_self")
     assert built.name == "moa_self" and "cross_assess" not in built.get_graph().nodes
-    assert {("agent", "self_assess"), ("self_assess", "rerank"), ("rerank", "aggregate")} <= {(e.source, e.target) for e in built.get_graph().edges}
+    assert {("agent", "self_assess"), ("self_assess", "rerank"), ("rerank", "aggregate")} <= {
+        (e.source, e.target) for e in built.get_graph().edges
+    }

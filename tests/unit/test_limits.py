@@ -69,7 +69,11 @@ def test_a_context_built_from_a_client_mapping_passes_the_policy(server):
 def test_outside_a_server_contexts_are_trusted(monkeypatch, tmp_path):
     monkeypatch.delenv(LANGGRAPH_SERVER_ENV, raising=False)
     monkeypatch.delenv(SERVER_ENV, raising=False)
-    assert not client_mode(Context(pool=str(tmp_path / "any.yaml"))) and not client_mode({"pool": "x"}) and not client_mode(None)
+    assert (
+        not client_mode(Context(pool=str(tmp_path / "any.yaml")))
+        and not client_mode({"pool": "x"})
+        and not client_mode(None)
+    )
 
 
 def test_an_empty_pool_is_the_operators_default(server):

@@ -28,7 +28,9 @@ def test_text_and_none_mean_unconstrained():
 def test_json_schema_and_json_object_are_canonical_json():
     spec = {"type": "json_schema", "json_schema": {"name": "reply", "schema": SCHEMA}}
     assert json.loads(canonical_response_format(spec)) == spec
-    assert list(json.loads(canonical_response_format(spec))["json_schema"]["schema"]["properties"]) == list(SCHEMA["properties"])
+    assert list(json.loads(canonical_response_format(spec))["json_schema"]["schema"]["properties"]) == list(
+        SCHEMA["properties"]
+    )
     assert json.loads(canonical_response_format({"type": "json_object"})) == {"type": "json_object"}
 
 
@@ -70,7 +72,17 @@ def test_schema_grammars_keep_property_order_and_keep_control_characters_out_of_
     spec = {"type": "json_schema", "json_schema": {"name": "reply", "schema": SCHEMA}}
     gbnf = grammar_for(canonical_response_format(spec), 64)._grammar
     assert r'char ::= [^"\\\x7F\x00-\x1F]' in gbnf
-    ordered = {"type": "object", "properties": {"zeta": {"type": "number"}, "alpha": {"type": "number"}}, "required": ["zeta", "alpha"]}
-    root = next(line for line in grammar_for(canonical_response_format({"type": "json_object", "schema": ordered}), 64)._grammar.splitlines() if line.startswith("root"))
+    ordered = {
+        "type": "object",
+        "properties": {"zeta": {"type": "number"}, "alpha": {"type": "number"}},
+        "required": ["zeta", "alpha"],
+    }
+    root = next(
+        line
+        for line in grammar_for(
+            canonical_response_format({"type": "json_object", "schema": ordered}), 64
+        )._grammar.splitlines()
+        if line.startswith("root")
+    )
     assert root.index("zeta-kv") < root.index("alpha-kv")
     assert 'answer ::= "\\"" (char' in gbnf

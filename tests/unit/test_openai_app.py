@@ -39,18 +39,30 @@ async def client(pools):
 async def test_models_lists_the_graphs_of_langgraph_json_in_its_order(client):
     listed = (await client.get("/v1/models")).json()
     shipped = json.loads((Path(__file__).parents[2] / "langgraph.json").read_text())["graphs"]
-    assert listed["object"] == "list" and [m["id"] for m in listed["data"]] == list(shipped) == ["routemoa", "moa", "smoa", "single", "random_k"]
+    assert listed["object"] == "list" and [m["id"] for m in listed["data"]] == list(shipped) == [
+        "routemoa",
+        "moa",
+        "smoa",
+        "single",
+        "random_k",
+    ]
     assert [m["description"] for m in listed["data"]] == [g["description"] for g in shipped.values()]
     assert (await client.get("/v1/models/moa")).json()["id"] == "moa"
     for unknown in ("nope", "graph", "routemoa.graph:moa"):
         missing = await client.get(f"/v1/models/{unknown}")
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "model_not_found"
     chat = await client.post("/v1/chat/completions", json={"model": "graph", "messages": Q})
-    assert chat.status_code == 404 and chat.json()["error"]["param"] == "model" and "routemoa, moa, smoa" in chat.json()["error"]["message"]
+    assert (
+        chat.status_code == 404
+        and chat.json()["error"]["param"] == "model"
+        and "routemoa, moa, smoa" in chat.json()["error"]["message"]
+    )
 
 
 async def test_completion_has_usage_from_the_bill_and_a_routing_summary(client):
-    r = await client.post("/v1/chat/completions", json={"model": "routemoa", "messages": Q, "routemoa": {"max_layers": 1}})
+    r = await client.post(
+        "/v1/chat/completions", json={"model": "routemoa", "messages": Q, "routemoa": {"max_layers": 1}}
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["object"] == "chat.completion" and body["model"] == "routemoa"
@@ -62,7 +74,13 @@ async def test_completion_has_usage_from_the_bill_and_a_routing_summary(client):
 
 
 async def test_stream_sends_tokens_then_summary_then_usage(client):
-    body = {"model": "routemoa", "messages": Q, "stream": True, "stream_options": {"include_usage": True}, "routemoa": {"max_layers": 1}}
+    body = {
+        "model": "routemoa",
+        "messages": Q,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "routemoa": {"max_layers": 1},
+    }
     r = await client.post("/v1/chat/completions", json=body)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
     lines = [line[6:] for line in r.text.splitlines() if line.startswith("data: ")]
@@ -117,7 +135,10 @@ async def test_malformed_json_is_a_400(client):
 
 @pytest.mark.parametrize("stream", [False, True])
 async def test_every_model_failing_is_a_502_with_the_reason(client, stream):
-    r = await client.post("/v1/chat/completions", json={"model": "routemoa", "messages": Q, "stream": stream, "routemoa": {"pool": "down", "max_layers": 1}})
+    r = await client.post(
+        "/v1/chat/completions",
+        json={"model": "routemoa", "messages": Q, "stream": stream, "routemoa": {"pool": "down", "max_layers": 1}},
+    )
     assert r.status_code == 502
     error = r.json()["error"]
     assert error["type"] == "provider_error" and "fake-0 is down" in error["message"]
@@ -134,12 +155,17 @@ async def test_a_body_above_the_cap_is_refused_without_reading_the_rest(client, 
 
     r = await client.post("/v1/chat/completions", content=chunks())
     assert r.status_code == 413 and r.json()["error"]["code"] == "cap_exceeded"
-    assert "above the operator's cap of 1000 bytes per request body ($ROUTEMOA_CAP_BODY_BYTES)" in r.json()["error"]["message"]
+    assert (
+        "above the operator's cap of 1000 bytes per request body ($ROUTEMOA_CAP_BODY_BYTES)"
+        in r.json()["error"]["message"]
+    )
     assert len(sent) <= 12
 
 
 async def test_an_operator_pool_that_cannot_load_is_a_500_without_its_path(client, pools):
     (pools / "broken.yaml").write_text("models: [")
-    r = await client.post("/v1/chat/completions", json={"model": "routemoa", "messages": Q, "routemoa": {"pool": "broken"}})
+    r = await client.post(
+        "/v1/chat/completions", json={"model": "routemoa", "messages": Q, "routemoa": {"pool": "broken"}}
+    )
     assert r.status_code == 500 and r.json()["error"]["code"] == "invalid_pool"
     assert "pool 'broken' is misconfigured" in r.json()["error"]["message"] and str(pools) not in r.text

@@ -70,8 +70,25 @@ def test_relative_pools_directory(tmp_path, monkeypatch, pools):
 
 @pytest.mark.parametrize(
     "value",
-    ["/etc/passwd", "../pools/fast", "fast.yaml", "pools/fast", "..", ".", "", "unknown", "FAST", "fast ",
-     "a" * 65, "fast\x00", "C:\\fast", "~/fast", "sub", "bad name", "notes"],
+    [
+        "/etc/passwd",
+        "../pools/fast",
+        "fast.yaml",
+        "pools/fast",
+        "..",
+        ".",
+        "",
+        "unknown",
+        "FAST",
+        "fast ",
+        "a" * 65,
+        "fast\x00",
+        "C:\\fast",
+        "~/fast",
+        "sub",
+        "bad name",
+        "notes",
+    ],
 )
 def test_anything_but_an_allowed_name_is_refused_without_opening_it(pools, value, monkeypatch):
     opened = []

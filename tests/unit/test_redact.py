@@ -8,7 +8,14 @@ from routemoa.spec import ModelSpec, Pool
 
 def _pool(*envs):
     models = tuple(
-        ModelSpec(name=f"m{i}", provider="openai", description="d", base_url="http://127.0.0.1:9/v1", model="x", api_key_env=env)
+        ModelSpec(
+            name=f"m{i}",
+            provider="openai",
+            description="d",
+            base_url="http://127.0.0.1:9/v1",
+            model="x",
+            api_key_env=env,
+        )
         for i, env in enumerate(envs)
     )
     return Pool(models=models, source="test")

@@ -11,13 +11,13 @@ import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import fakes_serving  # noqa: E402  (registers provider kind `fake-serving`; its models must never be called here)
+import fakes_serving
 
-from routemoa.cli import main  # noqa: E402
-from routemoa.operator_pools import POOL_ENV, POOLS_DIR_ENV  # noqa: E402
-from routemoa.route import route  # noqa: E402
-from routemoa.scorer import Prior  # noqa: E402
-from routemoa.server.app import app  # noqa: E402
+from routemoa.cli import main
+from routemoa.operator_pools import POOL_ENV, POOLS_DIR_ENV
+from routemoa.route import route
+from routemoa.scorer import Prior
+from routemoa.server.app import app
 
 PRIORS = {"fake-0": 0.6, "fake-1": 0.9, "fake-2": 0.85}
 
@@ -25,7 +25,9 @@ PRIORS = {"fake-0": 0.6, "fake-1": 0.9, "fake-2": 0.85}
 @pytest.fixture
 def pool(tmp_path, monkeypatch) -> str:
     """Three fake models (prices 1/2, 2/3, 3/4 $ per million) whose calls would fail: routing must not call them."""
-    monkeypatch.setattr("routemoa.route.pool_prior", lambda q, p: Prior({m: PRIORS[m] for m in p.names}, {m: "fixed" for m in p.names}))
+    monkeypatch.setattr(
+        "routemoa.route.pool_prior", lambda q, p: Prior({m: PRIORS[m] for m in p.names}, {m: "fixed" for m in p.names})
+    )
     return str(fakes_serving.write_pool(tmp_path / "pool.yaml", 3, fail=True))
 
 

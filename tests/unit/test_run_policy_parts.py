@@ -28,7 +28,9 @@ def test_input_and_command_updates_meet_the_caps(monkeypatch):
     check_input({"input": {"messages": ["ab", "cd"]}})
     with pytest.raises(Auth.exceptions.HTTPException) as refused:
         check_input({"input": {"messages": ["a", "b", "c"]}})
-    assert refused.value.status_code == 400 and refused.value.detail.startswith("messages 3 is above the operator's cap of 2")
+    assert refused.value.status_code == 400 and refused.value.detail.startswith(
+        "messages 3 is above the operator's cap of 2"
+    )
     with pytest.raises(Auth.exceptions.HTTPException) as refused:
         check_input({"command": {"update": {"messages": [{"role": "user", "content": "abcdef"}]}}})
     assert refused.value.detail.startswith("chars 6 is above the operator's cap of 5")

@@ -48,7 +48,9 @@ def test_head_tail_window_keeps_both_ends():
     out = head_tail(text, CharTokenizer(), max_tokens=50, head_tokens=4)
     assert out.startswith("HEAD") and out.endswith("TAIL?") and len(out) <= 50
     assert head_tail("short", CharTokenizer(), 50, 4) == "short"
-    assert InputRule(head_tokens=-1).apply([text], CharTokenizer(), 50) == [text]  # plain truncation left to the encoder
+    assert InputRule(head_tokens=-1).apply([text], CharTokenizer(), 50) == [
+        text
+    ]  # plain truncation left to the encoder
 
 
 def test_input_rule_json_round_trip():
@@ -136,7 +138,13 @@ def test_price_anchor_uses_the_nearest_price_tier():
 def test_cold_start_follows_the_query_and_its_description():
     trained = np.array([[0.9, 0.7], [0.3, 0.1]])  # an easy and a hard query
     scores = cold_start_scores(
-        trained, np.array([0.6, 0.4]), np.array([1.0, 30.0]), np.array([[0.5, 0.5], [0.5, 0.5]]), np.array([30.0]), np.array([[0.6], [0.5]]), gain=1.0
+        trained,
+        np.array([0.6, 0.4]),
+        np.array([1.0, 30.0]),
+        np.array([[0.5, 0.5], [0.5, 0.5]]),
+        np.array([30.0]),
+        np.array([[0.6], [0.5]]),
+        gain=1.0,
     )
     assert scores.shape == (2, 1)
     assert scores[0, 0] == pytest.approx(0.5 + 0.3 + 0.1)  # anchor: both trained models are the nearest two

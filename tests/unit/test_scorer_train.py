@@ -54,7 +54,9 @@ def test_training_beats_random_routing(checkpoint):
     scorer = Scorer(load_checkpoint(checkpoint), device="cpu")
     labels = label_matrix(test, scorer.models)
     trained = hit_rates(scorer.score([r.query for r in test]), labels)["top1_hit"]
-    random_hit = np.mean([hit_rates(np.random.default_rng(s).random(labels.shape), labels)["top1_hit"] for s in range(20)])
+    random_hit = np.mean(
+        [hit_rates(np.random.default_rng(s).random(labels.shape), labels)["top1_hit"] for s in range(20)]
+    )
     assert trained >= 0.95 and trained > random_hit + 0.3
 
 
@@ -113,11 +115,24 @@ def test_cli_train_and_eval(tmp_path, capsys):
     write_jsonl(synthetic(40, seed=4), tmp_path / "train.jsonl")
     write_jsonl(synthetic(20, seed=5), tmp_path / "test.jsonl")
     out = tmp_path / "ck"
-    argv = ["scorer", "train", str(tmp_path / "train.jsonl"), "--out", str(out), "--epochs", "2", "--freeze-encoder", "--device", "cpu"]
+    argv = [
+        "scorer",
+        "train",
+        str(tmp_path / "train.jsonl"),
+        "--out",
+        str(out),
+        "--epochs",
+        "2",
+        "--freeze-encoder",
+        "--device",
+        "cpu",
+    ]
     args = parser.parse_args(argv)
     assert args.handler(args) == 0
     capsys.readouterr()
-    args = parser.parse_args(["scorer", "eval", str(tmp_path / "test.jsonl"), "--checkpoint", str(out), "--json", "--device", "cpu"])
+    args = parser.parse_args(
+        ["scorer", "eval", str(tmp_path / "test.jsonl"), "--checkpoint", str(out), "--json", "--device", "cpu"]
+    )
     assert args.handler(args) == 0
     result = json.loads(capsys.readouterr().out)
     for key in ("top1_hit", "top3_hit", "first_pick_accuracy", "per_task"):
@@ -142,13 +157,17 @@ async def test_graph_routes_with_the_pool_checkpoint(checkpoint, tmp_path, scrip
     from routemoa.runner import run_query
     from tests.fakes import Script
 
-    models = [{"name": n, "provider": "fake", "model": n, "description": d}
-              for n, d in (("mathy", "solves math"), ("coder", "writes code"), ("newcomer", "a new model"))]
+    models = [
+        {"name": n, "provider": "fake", "model": n, "description": d}
+        for n, d in (("mathy", "solves math"), ("coder", "writes code"), ("newcomer", "a new model"))
+    ]
     pool = tmp_path / "pool.yaml"
     pool.write_text(yaml.safe_dump({"scorer": str(checkpoint), "models": models}))
     for name in ("mathy", "coder", "newcomer"):
         scripts[name] = Script()
-    out = await run_query("Write a Python function to merge two dicts in 6 lines.", Context(pool=str(pool), top_k=1, max_layers=1))
+    out = await run_query(
+        "Write a Python function to merge two dicts in 6 lines.", Context(pool=str(pool), top_k=1, max_layers=1)
+    )
     first = out["trace"][0]
     assert first["models"][0]["name"] == "coder"
     assert first["scores"]["coder"]["prior_source"] == "trained"
@@ -208,7 +227,18 @@ def test_cli_flags_turn_off_shrinkage_and_the_window(tmp_path, capsys):
     register(parser.add_subparsers(dest="command"))
     write_jsonl(synthetic(40, seed=4), tmp_path / "train.jsonl")
     out = tmp_path / "ck"
-    argv = ["scorer", "train", str(tmp_path / "train.jsonl"), "--out", str(out), "--epochs", "2", "--freeze-encoder", "--device", "cpu"]
+    argv = [
+        "scorer",
+        "train",
+        str(tmp_path / "train.jsonl"),
+        "--out",
+        str(out),
+        "--epochs",
+        "2",
+        "--freeze-encoder",
+        "--device",
+        "cpu",
+    ]
     args = parser.parse_args([*argv, "--no-shrinkage", "--no-strip-prefixes", "--head-tokens", "-1"])
     assert args.handler(args) == 0
     ckpt = load_checkpoint(out)

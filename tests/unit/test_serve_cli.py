@@ -33,7 +33,9 @@ def test_serve_env_makes_operator_paths_absolute_and_keeps_names(operator):
     assert env[POOLS_DIR_ENV] == str(operator / "pools") and env[POOL_ENV] == "fast" and env[SERVER_ENV] == "1"
     assert _env("--pool", "pools/fast.yaml")[POOL_ENV] == str(operator / "pools" / "fast.yaml")
     assert _env("--pool", "embedded")[POOL_ENV] == "embedded"
-    assert _env("--pools", "pools", "--pool", "nosuch")[POOL_ENV] == str(operator / "nosuch")  # a path: the check refuses it
+    assert _env("--pools", "pools", "--pool", "nosuch")[POOL_ENV] == str(
+        operator / "nosuch"
+    )  # a path: the check refuses it
 
 
 def test_cap_flags_set_the_cap_variables(operator):
@@ -48,9 +50,17 @@ def test_cap_flags_set_the_cap_variables(operator):
     ("argv", "variables", "says"),
     [
         (["--pools", "missing"], {}, "cannot list the pools directory"),
-        (["--pools", "pools", "--pool", "nosuch"], {}, "not a pool name of ROUTEMOA_POOLS, not 'embedded' and no such file"),
+        (
+            ["--pools", "pools", "--pool", "nosuch"],
+            {},
+            "not a pool name of ROUTEMOA_POOLS, not 'embedded' and no such file",
+        ),
         ([], {"ROUTEMOA_CAP_TOP_K": "many"}, "$ROUTEMOA_CAP_TOP_K must be a positive integer"),
-        (["--cap-max-layers", "2"], {}, "$ROUTEMOA_CAP_MAX_LAYERS=2 is below the default max_layers 3 of method 'routemoa'"),
+        (
+            ["--cap-max-layers", "2"],
+            {},
+            "$ROUTEMOA_CAP_MAX_LAYERS=2 is below the default max_layers 3 of method 'routemoa'",
+        ),
     ],
 )
 def test_a_broken_configuration_stops_serve_with_one_line(operator, monkeypatch, capsys, argv, variables, says):

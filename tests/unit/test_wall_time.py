@@ -10,11 +10,11 @@ from pathlib import Path
 from langgraph.checkpoint.memory import InMemorySaver
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import fakes_serving  # noqa: E402
+import fakes_serving
 
-from routemoa.context import Context  # noqa: E402
-from routemoa.graph import build_graph  # noqa: E402
-from routemoa.timing import active_seconds  # noqa: E402
+from routemoa.context import Context
+from routemoa.graph import build_graph
+from routemoa.timing import active_seconds
 
 PAUSE_S = 2.0
 
@@ -26,7 +26,9 @@ async def test_time_paused_at_an_interrupt_is_not_billed(tmp_path, fixed_prior):
     config = {"configurable": {"thread_id": "paused"}}
     context = Context(pool=pool, max_layers=1)
     started = time.time()
-    await graph.ainvoke({"messages": [("user", "What is 6*7?")]}, config, context=context, interrupt_before=["aggregate"])
+    await graph.ainvoke(
+        {"messages": [("user", "What is 6*7?")]}, config, context=context, interrupt_before=["aggregate"]
+    )
     assert (await graph.aget_state(config)).next == ("aggregate",)
     await asyncio.sleep(PAUSE_S)
     out = await graph.ainvoke(None, config, context=context)

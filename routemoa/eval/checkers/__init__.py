@@ -10,7 +10,7 @@ the item's checker. One module per family: `numeric` (math, gsm8k, with
 from __future__ import annotations
 
 import asyncio
-from typing import Callable
+from collections.abc import Callable
 
 from routemoa.errors import UserError
 from routemoa.eval.checkers.choice import check_choice, choice_letter
@@ -72,8 +72,28 @@ def check(kind: str, answer: str, reference: str) -> bool:
 
 
 __all__ = [
-    "CHECKERS", "PASS_MARK", "Judge", "JudgeError", "check", "check_choice", "check_code", "check_exact",
-    "check_gsm8k", "check_label", "check_math", "check_rouge", "check_short_answer", "choice_letter",
-    "committed_label", "extract_code", "final_math_answers", "grade", "grade_async", "gsm8k_final_number",
-    "make_judge", "normalize", "run_program", "unwrap_answer",
+    "CHECKERS",
+    "PASS_MARK",
+    "Judge",
+    "JudgeError",
+    "check",
+    "check_choice",
+    "check_code",
+    "check_exact",
+    "check_gsm8k",
+    "check_label",
+    "check_math",
+    "check_rouge",
+    "check_short_answer",
+    "choice_letter",
+    "committed_label",
+    "extract_code",
+    "final_math_answers",
+    "grade",
+    "grade_async",
+    "gsm8k_final_number",
+    "make_judge",
+    "normalize",
+    "run_program",
+    "unwrap_answer",
 ]

@@ -16,17 +16,28 @@ _CHOICE_PATTERNS = [
     # explicit closing statements: "The answer is (B)", "Answer: **C**", "答案：C", "故选C", "the correct option is B"
     re.compile(
         r"(?:final\s+answer|correct\s+(?:answer|option|choice)|answer|最终答案|正确答案|正确选项|答案|应选|故选|选择|选)"
-        r"\s*(?:\*\*)?\s*(?:is|would\s+be|should\s+be|:|：|是|为|為|应为|应该是)?\s*(?:\*\*)?" + _LEAD
-        + r"(?:option|choice|选项)?\s*" + _LEAD + _L + _END,
+        r"\s*(?:\*\*)?\s*(?:is|would\s+be|should\s+be|:|：|是|为|為|应为|应该是)?\s*(?:\*\*)?"
+        + _LEAD
+        + r"(?:option|choice|选项)?\s*"
+        + _LEAD
+        + _L
+        + _END,
         re.IGNORECASE,
     ),
     re.compile(r"\"answer\"\s*:\s*\"\s*\(?" + _L + _END),
     re.compile(r"(?:^|[\s(（*])" + _L + r"\)?\*{0,2}\s+(?:is|would\s+be)\s+(?:the\s+)?(?:correct|right|best|answer)\b"),
-    re.compile(r"\b(?:option|choice)\s*\(?" + _L + r"\)?" + _END + r"(?!\s+(?:is|was|are)\s+(?:not\b|incorrect|wrong|false))", re.IGNORECASE),
+    re.compile(
+        r"\b(?:option|choice)\s*\(?" + _L + r"\)?" + _END + r"(?!\s+(?:is|was|are)\s+(?:not\b|incorrect|wrong|false))",
+        re.IGNORECASE,
+    ),
     re.compile(r"\*\*\s*\(?" + _L + r"(?:[).:：、．]|\*\*|\s)"),  # **B**, **B. text**, **(B) text**
 ]
-_LEADING_LETTER = re.compile(r"^" + _LEAD + r"(?:option\s*)?" + _L + r"(?:$|[).:：、．。,，]|[^\x00-\x7f])", re.IGNORECASE)
-_LONE_LETTER = re.compile(r"\(" + _L + r"\)|(?<![A-Za-z'’])" + _L.replace("letter", "letter2") + r"(?=[).:：．]\s|[).：．]?$)")
+_LEADING_LETTER = re.compile(
+    r"^" + _LEAD + r"(?:option\s*)?" + _L + r"(?:$|[).:：、．。,，]|[^\x00-\x7f])", re.IGNORECASE
+)
+_LONE_LETTER = re.compile(
+    r"\(" + _L + r"\)|(?<![A-Za-z'’])" + _L.replace("letter", "letter2") + r"(?=[).:：．]\s|[).：．]?$)"
+)
 _SHORT_LINE = 40
 """A bare letter ("... go with B.") counts only on a last line this short; "(B)" on any last line."""
 

@@ -35,8 +35,11 @@ def _compare(reference: str, answer: str, answer_is_text: bool) -> bool:
     config = [LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig()]
     try:
         gold = parse("\\boxed{" + reference + "}", extraction_config=config, parsing_timeout=PARSE_TIMEOUT_S)
-        got = parse(answer if answer_is_text else "\\boxed{" + answer + "}", extraction_config=config,
-                    parsing_timeout=PARSE_TIMEOUT_S)
+        got = parse(
+            answer if answer_is_text else "\\boxed{" + answer + "}",
+            extraction_config=config,
+            parsing_timeout=PARSE_TIMEOUT_S,
+        )
         return bool(gold and got and verify(gold, got, timeout_seconds=VERIFY_TIMEOUT_S))
     except Exception:  # a malformed or pathological expression is simply not equivalent
         return False
@@ -49,7 +52,10 @@ def _ask_worker(request: list) -> bool:
         if _worker is None or _worker.poll() is not None:
             _worker = subprocess.Popen(
                 [sys.executable, "-m", "routemoa.eval.checkers.equivalence"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
             )
         stdin, stdout = _worker.stdin, _worker.stdout
         assert stdin is not None and stdout is not None  # both are pipes

@@ -7,7 +7,7 @@ the item's cached result, so a resumed run does not pay for it twice.
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from langchain_core.messages import HumanMessage
 

@@ -155,4 +155,3 @@ def check_rouge(item: dict, answer: str) -> float:
     """ROUGE-L F1 (rouge-score) of the whole answer against the best reference; graded."""
     scorer = _rouge_scorer()
     return max((scorer.score(ref, answer)["rougeL"].fmeasure for ref in references(item)), default=0.0)
-
