@@ -37,6 +37,11 @@ from routemoa.scorer.train import TrainConfig, split, train_scorer
 VARIANTS = {"mean": (0,), "meanmax": (0, 1), "mean2": (0, 2), "all": (0, 1, 2)}
 
 
+def masked_mean(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of each text's hidden states over its real tokens (mask 1)."""
+    return (hidden * mask).sum(1) / mask.sum(1)
+
+
 def pooled(records, work: Path) -> np.ndarray:
     """(n, 3·384): last-layer mean pool, last-layer max pool, second-to-last-layer mean pool (cached)."""
     digest = hashlib.sha256("\n\x00".join(r.query for r in records).encode()).hexdigest()[:16]
@@ -57,9 +62,8 @@ def pooled(records, work: Path) -> np.ndarray:
         with torch.inference_mode():
             states = transformer(**batch, output_hidden_states=True).hidden_states
         mask = batch["attention_mask"].unsqueeze(-1).float()
-        mean = lambda h: (h * mask).sum(1) / mask.sum(1)  # noqa: E731
         top = states[-1].masked_fill(mask == 0, -1e4).max(1).values
-        parts.append(torch.cat([mean(states[-1]), top, mean(states[-2])], 1).numpy())
+        parts.append(torch.cat([masked_mean(states[-1], mask), top, masked_mean(states[-2], mask)], 1).numpy())
     vectors = np.concatenate(parts).astype(np.float32)
     np.save(path, vectors)
     return vectors

@@ -86,7 +86,7 @@ def main() -> int:
     torch.set_num_threads(1)
     cache, work, folder = EmbeddingCache(Path(args.cache)), Path(args.work), Path(args.data) / "routerbench"
     print("command: python " + " ".join(sys.argv), flush=True)
-    train_records, test_records = datasets(Path(args.data), "routerbench")["routerbench"]
+    train_records, _test_records = datasets(Path(args.data), "routerbench")["routerbench"]
     test_files = [str(folder / f"{t}_test.csv") for t in TASKS]
     data = load_replay(test_files)
     train_data = load_replay([str(folder / f"{t}_train.csv") for t in TASKS])

@@ -27,10 +27,10 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import fields
 from operator import itemgetter
-from typing import Any, get_type_hints
+from typing import Any, cast, get_type_hints
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, UsageMetadata
+from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, BaseMessage, UsageMetadata
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
@@ -50,6 +50,11 @@ SUPPORTED = (
 
 class RouteMoAFailed(RuntimeError):
     """Every model of the run failed, so there is no answer."""
+
+
+def _any(messages: list[BaseMessage]) -> list[AnyMessage]:
+    """LangChain hands a chat model its concrete message classes, the members of AnyMessage."""
+    return cast("list[AnyMessage]", messages)
 
 
 def _usage(bill: dict[str, Any]) -> UsageMetadata:
@@ -106,7 +111,7 @@ class _ChatRouteMoA(BaseChatModel):
 
     async def _agenerate(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
         context = self._call_context(stop, kwargs)
-        async for item in stream_answer(messages, context, graph=method_graph(self.method), tokens=False):
+        async for item in stream_answer(_any(messages), context, graph=method_graph(self.method), tokens=False):
             if isinstance(item, Finished):
                 output = self._checked(item.output)
                 bill = output.get("bill") or {}
@@ -120,7 +125,7 @@ class _ChatRouteMoA(BaseChatModel):
         self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any
     ) -> AsyncIterator[ChatGenerationChunk]:
         context = self._call_context(stop, kwargs)
-        async for item in stream_answer(messages, context, graph=method_graph(self.method)):
+        async for item in stream_answer(_any(messages), context, graph=method_graph(self.method)):
             if isinstance(item, Token):
                 chunk = ChatGenerationChunk(message=AIMessageChunk(content=item.text))
                 if run_manager:

@@ -192,7 +192,7 @@ def load_checkpoint(path: str | Path, encoder: str | None = None) -> Checkpoint:
         checkpoint.input_rule, checkpoint.gate  # noqa: B018 - parse now, fail early
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UserError(f"{path / META_FILE}: malformed 'input' or 'shrinkage' entry ({exc!r})") from None
-    if len(meta.get("base_rates", meta["models"])) != len(meta["models"]):
+    if "base_rates" in meta and len(meta["base_rates"]) != len(meta["models"]):
         raise UserError(f"{path / META_FILE}: 'base_rates' does not have one value per model")
     if checkpoint.gate is not None and not (path / REFERENCE_FILE).is_file():
         raise UserError(f"{path}: checkpoint has shrinkage but no {REFERENCE_FILE}")

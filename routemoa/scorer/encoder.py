@@ -16,6 +16,7 @@ import functools
 import os
 import queue
 import threading
+from typing import Any
 
 DEFAULT_ENCODER = "all-MiniLM-L6-v2"
 """Name that stands for the packaged offline all-MiniLM-L6-v2."""
@@ -138,7 +139,7 @@ class MicroBatcher:
 
     def embed(self, texts: list[str]):
         """Embeddings of `texts`, computed in a shared pass (blocks the calling thread)."""
-        request = {"texts": texts, "done": threading.Event()}
+        request: dict[str, Any] = {"texts": texts, "done": threading.Event()}
         self.requests.put(request)
         request["done"].wait()
         if "error" in request:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -29,27 +30,10 @@ def _erf(x: np.ndarray) -> np.ndarray:
     """erf to ~1.2e-7 (Numerical Recipes' erfc Chebyshev fit; numpy has no erf)."""
     z = np.abs(x)
     t = 1.0 / (1.0 + 0.5 * z)
-    poly = (
-        -z * z
-        - 1.26551223
-        + t
-        * (
-            1.00002368
-            + t
-            * (
-                0.37409196
-                + t
-                * (
-                    0.09678418
-                    + t
-                    * (
-                        -0.18628806
-                        + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))
-                    )
-                )
-            )
-        )
-    )
+    # fmt: off
+    poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (
+        0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+    # fmt: on
     return np.sign(x) * (1.0 - t * np.exp(poly))
 
 
@@ -57,7 +41,8 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1.0 + _erf(x * np.float32(0.7071067811865476)))
 
 
-def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+def _layer_norm(x: np.ndarray, norm: tuple[np.ndarray, np.ndarray], eps: float) -> np.ndarray:
+    weight, bias = norm
     mean = x.mean(-1, keepdims=True)
     centred = x - mean
     var = (centred * centred).mean(-1, keepdims=True)
@@ -130,7 +115,7 @@ class LeanEncoder:
         self.position = f32(w["embeddings.position_embeddings.weight"])
         self.token_type = f32(w["embeddings.token_type_embeddings.weight"][0])
         self.embed_norm = (f32(w["embeddings.LayerNorm.weight"]), f32(w["embeddings.LayerNorm.bias"]))
-        self.layers = []
+        self.layers: list[dict[str, Any]] = []
         for i in range(layers):
             p = f"encoder.layer.{i}."
             qkv = [p + f"attention.self.{n}" for n in ("query", "key", "value")]
@@ -172,7 +157,7 @@ class LeanEncoder:
         for row, t in enumerate(ids):
             tokens[row, : len(t)] = t
             mask[row, : len(t)] = 1.0
-        x = _layer_norm(self.word[tokens] + self.position[:length] + self.token_type, *self.embed_norm, self.eps)
+        x = _layer_norm(self.word[tokens] + self.position[:length] + self.token_type, self.embed_norm, self.eps)
         hidden = x.shape[-1]
         x = x.reshape(batch * length, hidden)  # every projection is one 2-d GEMM (numpy's stacked matmul is ~7x slower)
         key_bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
@@ -185,9 +170,9 @@ class LeanEncoder:
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
             context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch * length, hidden)
-            x = _layer_norm(x + context @ layer["out_w"] + layer["out_b"], *layer["norm1"], self.eps)
+            x = _layer_norm(x + context @ layer["out_w"] + layer["out_b"], layer["norm1"], self.eps)
             up = _gelu(x @ layer["up_w"] + layer["up_b"])
-            x = _layer_norm(x + up @ layer["down_w"] + layer["down_b"], *layer["norm2"], self.eps)
+            x = _layer_norm(x + up @ layer["down_w"] + layer["down_b"], layer["norm2"], self.eps)
         x = x.reshape(batch, length, hidden)
         pooled = (x * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)

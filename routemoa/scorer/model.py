@@ -27,7 +27,7 @@ class ScorerNet(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.up = nn.Linear(dim, hidden) if hidden else None
         self.down = nn.Linear(hidden, dim) if hidden else None
-        if hidden:
+        if self.down is not None:
             nn.init.zeros_(self.down.weight)
             nn.init.zeros_(self.down.bias)
         self.constant = nn.Parameter(torch.ones(1))
@@ -42,7 +42,7 @@ class ScorerNet(nn.Module):
     def project(self, h: torch.Tensor) -> torch.Tensor:
         """Unit-length query vectors: residual head output plus the constant coordinate."""
         h = self.dropout(h)
-        if self.up is not None:
+        if self.up is not None and self.down is not None:
             h = h + self.down(F.gelu(self.up(h)))
         return F.normalize(torch.cat([h, self.constant.expand(len(h), 1)], dim=-1), dim=-1)
 

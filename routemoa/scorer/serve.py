@@ -52,7 +52,9 @@ class Scorer:
         self.rule = checkpoint.input_rule
         self.gate = checkpoint.gate
         self.base_rates = checkpoint.base_rates()
-        self.reference = checkpoint.reference() if self.gate is not None else None
+        self.reference: dict[str, np.ndarray] = (
+            checkpoint.reference() if self.gate is not None else {}
+        )  # read with the gate only
 
     @property
     def models(self) -> list[str]:

@@ -13,6 +13,7 @@ stores the rule):
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import asdict, dataclass
 
@@ -79,7 +80,7 @@ def common_prefixes(texts: list[str]) -> tuple[str, ...]:
     need = max(MIN_PREFIX_COUNT, int(MIN_PREFIX_SHARE * len(texts)))
     ordered = sorted(t for t in texts if len(t) > MIN_PREFIX_CHARS)
     candidates: Counter[str] = Counter()
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in itertools.pairwise(ordered):
         n = _shared_length(a, b)
         if n < MIN_PREFIX_CHARS:
             continue

@@ -23,6 +23,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -113,7 +114,7 @@ def clusters_of(records: list[Record], embeddings: np.ndarray, seed: int) -> np.
 def split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded train/validation indices; no validation for tiny data or fraction 0."""
     order = np.random.default_rng(seed).permutation(n)
-    n_val = int(round(n * fraction)) if n >= 20 else 0
+    n_val = round(n * fraction) if n >= 20 else 0
     return order[n_val:], order[:n_val]
 
 
@@ -257,7 +258,7 @@ def _calibrate(
     def fold(kind, fit_idx, held_idx, head):
         probs = torch.sigmoid(_predict(head, embedder, held_idx)).cpu().numpy()
         z = (familiarity(base[held_idx], base[fit_idx], KNN_K) - mean) / std
-        targets = {None: model_accuracy(labels[fit_idx])}
+        targets: dict[float | None, np.ndarray] = {None: model_accuracy(labels[fit_idx])}
         centroids, profiles = task_profiles(base[fit_idx], labels[fit_idx], cluster_ids[fit_idx])
         if len(centroids) >= 2:
             targets.update({tau: profile_target(base[held_idx], centroids, profiles, tau) for tau in PROFILE_TAUS})
@@ -318,7 +319,7 @@ def train_scorer(
     )
 
     accuracy = model_accuracy(labels)
-    meta = {
+    meta: dict[str, Any] = {
         "encoder": encoder_id(config.encoder),
         "encoder_dim": int(base_encoder.get_embedding_dimension()),
         "models": models,

@@ -91,15 +91,16 @@ def _mock_provider(request: httpx.Request) -> httpx.Response:
 def _in_process_model(spec, settings):
     """The OpenAI-compatible client on an in-process transport (provider kind WARM_PROVIDER)."""
     from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
 
     return ChatOpenAI(
         model=spec.name,
         base_url="http://warm.invalid/v1",
-        api_key="warm",
+        api_key=SecretStr("warm"),
         max_retries=0,
         stream_usage=True,
         temperature=settings.temperature,
-        max_tokens=settings.max_tokens,
+        max_completion_tokens=settings.max_tokens,  # ChatOpenAI.max_tokens, by its alias
         http_async_client=httpx.AsyncClient(transport=httpx.MockTransport(_mock_provider)),
     )
 

@@ -35,7 +35,7 @@ def test_common_prefix_found_and_stripped():
     rule = InputRule(prefixes)
     assert rule.strip(texts[3]) == "Question: how many legs has animal 3?\nAnswer:"
     assert rule.strip(SHOTS) == SHOTS  # nothing would remain: kept whole
-    assert rule.strip("unrelated") == "unrelated"
+    assert rule.strip("unrelated") == "unrelated"  # noqa: B005 (InputRule.strip, not str.strip)
 
 
 def test_rare_or_short_prefixes_are_kept():

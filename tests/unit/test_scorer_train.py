@@ -197,7 +197,7 @@ def test_checkpoint_has_shrinkage_and_version_1_still_loads(checkpoint, tmp_path
     np.testing.assert_allclose(v1.base_rates, ckpt.base_rates(), atol=1e-6)
     meta["shrinkage"] = {"a": 0.0, "b": 0.0, "mean": 0.5, "std": 0.1, "k": 10}
     (old / META_FILE).write_text(json.dumps({**meta, "format_version": 2}))
-    with pytest.raises(UserError, match="no shrinkage.safetensors"):
+    with pytest.raises(UserError, match=r"no shrinkage\.safetensors"):
         load_checkpoint(old)
     (old / META_FILE).write_text(json.dumps({**meta, "format_version": 3}))
     with pytest.raises(UserError, match="reads 1, 2"):
