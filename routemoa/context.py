@@ -4,9 +4,9 @@ Knobs live in the run's runtime context (`runtime.context`), never in state:
 each node reads them through `method_context.run_context`, so resuming or
 forking a thread with a new context takes effect from the next node.
 `method_context.context_for` is the one place where knobs from outside (CLI
-flags, HTTP requests, a parent graph, eval) are checked. The field descriptions and bounds become the form
-LangGraph Studio shows. Defaults are the reference paper's large-pool values
-where it gives one.
+flags, HTTP requests, a parent graph, eval) are checked. The field
+descriptions and bounds become the form LangGraph Studio shows. Defaults are
+the reference paper's large-pool values where it gives one.
 """
 
 from __future__ import annotations
