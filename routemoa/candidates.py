@@ -21,8 +21,8 @@ from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage
 from routemoa import prompts
 from routemoa.state import AgentTask
 
-MARKER_BYTES = 8
-"""Random bytes per marker (16 hex digits)."""
+MARKER_BYTES = 4
+"""Random bytes per marker (8 hex digits: 2**32 values, drawn after the answers it guards were written)."""
 REDACTED_MARKER = "[marker removed]"
 
 
