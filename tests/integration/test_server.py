@@ -30,6 +30,19 @@ DESIGN_EDGES = {
     ("aggregate", "__end__"),
 }
 QUESTION = {"messages": [{"role": "user", "content": "What is 6*7?"}]}
+OUTPUT_KEYS = {
+    "messages",
+    "answer",
+    "bill",
+    "trace",
+    "error",
+    "layer",
+    "selected",
+    "records",
+    "self_scores",
+    "cross_scores",
+}
+"""What a finished run returns over the API (the output schema plus the keys a run updates)."""
 
 
 def _assistant(url: str) -> str:
@@ -100,18 +113,7 @@ async def test_sdk_streams_layer_events_and_aggregator_tokens(dev_server):
     assert events == [("layer_start", 1), ("layer_done", 1), ("layer_start", 2), ("layer_done", 2)]
     assert len(tokens) >= 3
     assert "".join(tokens) == final["answer"] == "fake-1 says 42 (aggregated)"
-    assert set(final) == {
-        "messages",
-        "answer",
-        "bill",
-        "trace",
-        "error",
-        "layer",
-        "selected",
-        "records",
-        "self_scores",
-        "cross_scores",
-    }
+    assert set(final) == OUTPUT_KEYS
     assert final["bill"]["calls"] == 5 and [t["layer"] for t in final["trace"]] == [1, 2]
 
 
@@ -138,16 +140,5 @@ def test_runs_wait_curl_example(dev_server):
         "context": {"max_layers": 1, "pool": dev_server.pool},
     }
     out = httpx.post(f"{dev_server.url}/runs/wait", json=body, timeout=60).json()
-    assert set(out) == {
-        "messages",
-        "answer",
-        "bill",
-        "trace",
-        "error",
-        "layer",
-        "selected",
-        "records",
-        "self_scores",
-        "cross_scores",
-    }
+    assert set(out) == OUTPUT_KEYS
     assert out["answer"]

@@ -109,24 +109,23 @@ def test_pool_prior_is_thread_safe(checkpoint):
         assert a == pytest.approx(b, abs=1e-5)
 
 
-def test_cli_train_and_eval(tmp_path, capsys):
+def _scorer_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(dest="command"))
+    return parser
+
+
+def _train_argv(data, out) -> list[str]:
+    """`scorer train` on `data` into `out`: two quick epochs, frozen encoder, CPU."""
+    return ["scorer", "train", str(data), "--out", str(out), "--epochs", "2", "--freeze-encoder", "--device", "cpu"]
+
+
+def test_cli_train_and_eval(tmp_path, capsys):
+    parser = _scorer_parser()
     write_jsonl(synthetic(40, seed=4), tmp_path / "train.jsonl")
     write_jsonl(synthetic(20, seed=5), tmp_path / "test.jsonl")
     out = tmp_path / "ck"
-    argv = [
-        "scorer",
-        "train",
-        str(tmp_path / "train.jsonl"),
-        "--out",
-        str(out),
-        "--epochs",
-        "2",
-        "--freeze-encoder",
-        "--device",
-        "cpu",
-    ]
+    argv = _train_argv(tmp_path / "train.jsonl", out)
     args = parser.parse_args(argv)
     assert args.handler(args) == 0
     capsys.readouterr()
@@ -223,22 +222,10 @@ def test_cold_start_model_is_scored_on_the_trained_scale(checkpoint):
 
 
 def test_cli_flags_turn_off_shrinkage_and_the_window(tmp_path, capsys):
-    parser = argparse.ArgumentParser()
-    register(parser.add_subparsers(dest="command"))
+    parser = _scorer_parser()
     write_jsonl(synthetic(40, seed=4), tmp_path / "train.jsonl")
     out = tmp_path / "ck"
-    argv = [
-        "scorer",
-        "train",
-        str(tmp_path / "train.jsonl"),
-        "--out",
-        str(out),
-        "--epochs",
-        "2",
-        "--freeze-encoder",
-        "--device",
-        "cpu",
-    ]
+    argv = _train_argv(tmp_path / "train.jsonl", out)
     args = parser.parse_args([*argv, "--no-shrinkage", "--no-strip-prefixes", "--head-tokens", "-1"])
     assert args.handler(args) == 0
     ckpt = load_checkpoint(out)
