@@ -7,6 +7,7 @@ trains a head). It lives outside the repository (default /work/notes/cache).
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import sys
 from pathlib import Path
@@ -30,6 +31,12 @@ def datasets(data: Path, only: str | None = None) -> dict[str, tuple[list[Record
             import_files("routerbench", sorted(rb.glob("*_test.csv"))),
         )
     return out
+
+
+def add_encoder_args(parser: argparse.ArgumentParser) -> None:
+    """`--encoder DIR` (the frozen encoder; default the packaged all-MiniLM-L6-v2) and `--cache DIR`."""
+    parser.add_argument("--encoder", help="sentence-transformers folder (default: the packaged all-MiniLM-L6-v2)")
+    parser.add_argument("--cache", default="/work/notes/cache", help="embedding cache folder")
 
 
 class EmbeddingCache:

@@ -1,7 +1,7 @@
 """Leave-one-task-out: does the scorer generalise to tasks it never saw, and beat the fixed choice?
 
     python benchmarks/scorer_generalisation.py /work/shared/data [--only routerdc7|routerbench]
-        [--variants chosen,no-shrinkage,raw-input] [--work DIR] [--cache DIR]
+        [--variants chosen,no-shrinkage,raw-input] [--work DIR] [--cache DIR] [--encoder DIR]
 
 For each dataset (routerdc7's mixed-task protocol; RouterBench arc + mbpp train ->
 test files) and each config variant:
@@ -12,8 +12,9 @@ test files) and each config variant:
 
 Each row gives top-1 / top-3 hit of the scorer (served scores), its head before
 shrinkage, best-single (the model best on the training tasks), k-NN (k = 20,
-training queries) and the zero-shot description prior. Frozen all-MiniLM-L6-v2
-vectors come from an on-disk cache (benchmarks/scorer_common.py), so each fold
+training queries) and the zero-shot description prior; the in-distribution row
+also gives the trainer's validation split. Frozen encoder vectors (all-MiniLM-L6-v2,
+or `--encoder DIR`) come from an on-disk cache (benchmarks/scorer_common.py), so each fold
 only trains heads. Variants: `chosen` (the CLI defaults), `no-shrinkage`,
 `raw-input` (no prefix strip, plain truncation), `strip-only` (prefix strip,
 plain truncation), `window-only` (head + tail window, no prefix strip),
@@ -34,7 +35,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scorer_common import EmbeddingCache, datasets
+from scorer_common import EmbeddingCache, add_encoder_args, datasets
 
 from routemoa.eval.replay_pool import MODEL_DESCRIPTIONS
 from routemoa.scorer.data import label_matrix
@@ -88,7 +89,9 @@ def run_fold(train, test, out: Path, config: TrainConfig, cache: EmbeddingCache)
     return {
         "n": len(test),
         **{m: [round(rows[m]["top1_hit"], 4), round(rows[m]["top3_hit"], 4)] for m in METHODS},
-        "validation_top1": summary["validation"]["top1_hit"] if summary["validation"] else None,
+        "validation": [round(summary["validation"][k], 4) for k in ("top1_hit", "top3_hit")]
+        if summary["validation"]
+        else None,
         "gate": {k: summary["shrinkage"].get(k) for k in ("a", "b", "tau", "floor", "calibration")}
         if summary["shrinkage"]
         else None,
@@ -127,7 +130,7 @@ def main() -> int:
         "--variants", default="chosen,no-shrinkage,raw-input", help=f"comma-separated, of {', '.join(VARIANTS)}"
     )
     parser.add_argument("--work", default="/tmp/routemoa-scorer-generalisation", help="where checkpoints go")
-    parser.add_argument("--cache", default="/work/notes/cache", help="embedding cache folder")
+    add_encoder_args(parser)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--tasks",
@@ -139,7 +142,7 @@ def main() -> int:
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
         parser.error(f"unknown variant {unknown[0]!r}")
-    cache, work = EmbeddingCache(Path(args.cache)), Path(args.work)
+    cache, work = EmbeddingCache(Path(args.cache), args.encoder), Path(args.work)
     print("command: python " + " ".join(sys.argv), flush=True)
     for name, (train, test) in datasets(Path(args.data), args.only).items():
         tasks = (
@@ -149,7 +152,9 @@ def main() -> int:
         )
         for variant in variants:
             started = time.perf_counter()
-            config = replace(TrainConfig(freeze_encoder=True, seed=args.seed), **VARIANTS[variant])
+            config = replace(
+                TrainConfig(freeze_encoder=True, seed=args.seed, encoder=args.encoder), **VARIANTS[variant]
+            )
             folder = work / name / variant
             wanted = not args.tasks or "in-distribution" in args.tasks.split(",")
             in_dist = run_fold(train, test, folder / "all", config, cache) if wanted else None
@@ -167,7 +172,7 @@ def main() -> int:
             if in_dist is not None:
                 print("In distribution (train -> test), top-1 · top-3:\n")
                 print(table({"(none: all tasks)": in_dist}))
-                print(f"\ngate: {json.dumps(in_dist['gate'])}\n")
+                print(f"\nvalidation top-1 · top-3: {in_dist['validation']}; gate: {json.dumps(in_dist['gate'])}\n")
             print("Leave one task out, top-1 · top-3:\n")
             print(table(held_out))
             print("\n" + json.dumps({"dataset": name, "variant": variant, **verdict(held_out)}), flush=True)

@@ -1,6 +1,7 @@
 """Scorer quality on the shared routing data: hit rates against baselines, and training time.
 
-    python benchmarks/scorer_quality.py /work/shared/data [--work DIR] [--cache DIR] [--only routerdc7|routerbench]
+    python benchmarks/scorer_quality.py /work/shared/data [--work DIR] [--cache DIR] [--encoder DIR]
+        [--only routerdc7|routerbench]
 
 routerdc7: RouterDC's mixed-task protocol (train: union of train files, <= 1000 per
 task, plus a seeded half of MATH_prealgebra and mbpp; test: test files, <= 500 per
@@ -21,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scorer_common import EmbeddingCache, datasets
+from scorer_common import EmbeddingCache, add_encoder_args, datasets
 
 from routemoa.scorer.data import write_jsonl
 from routemoa.scorer.evaluate import evaluate
@@ -52,7 +53,8 @@ def run(name: str, train, test, work: Path, config: TrainConfig, cache: Embeddin
             t: {k: round(row[k], 4) for k in ("top1_hit", "top3_hit", "n")} for t, row in result["per_task"].items()
         },
         "commands": [
-            f"routemoa scorer train {folder}/train.jsonl --out {folder}/checkpoint --freeze-encoder --device cpu",
+            f"routemoa scorer train {folder}/train.jsonl --out {folder}/checkpoint --freeze-encoder --device cpu"
+            + (f" --encoder {config.encoder}" if config.encoder else ""),
             f"routemoa scorer eval {folder}/test.jsonl --checkpoint {folder}/checkpoint --json",
         ],
     }
@@ -64,12 +66,12 @@ def main() -> int:
     parser.add_argument("--work", default="/tmp/routemoa-scorer-bench", help="where JSONL files and checkpoints go")
     parser.add_argument("--only", choices=["routerdc7", "routerbench"])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--cache", default="/work/notes/cache", help="embedding cache folder")
+    add_encoder_args(parser)
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    config = TrainConfig(freeze_encoder=True, seed=args.seed)
-    cache = EmbeddingCache(Path(args.cache))
+    config = TrainConfig(freeze_encoder=True, seed=args.seed, encoder=args.encoder)
+    cache = EmbeddingCache(Path(args.cache), args.encoder)
     print("command: python " + " ".join(sys.argv), flush=True)
     for name, (train, test) in datasets(Path(args.data), args.only).items():
         print(json.dumps(run(name, train, test, work, config, cache), indent=1), flush=True)
