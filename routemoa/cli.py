@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -22,6 +23,8 @@ from routemoa.server.cli import register as register_serve
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
 
+    from routemoa.spec import Pool
+
 THREADS_DB_ENV = "ROUTEMOA_THREADS_DB"
 
 
@@ -37,7 +40,7 @@ async def _ask(args: argparse.Namespace) -> dict:
     from routemoa.runner import as_messages, run_query
 
     pool = _pool(args)
-    load_pool(pool)  # validate before anything loads or runs
+    _preload_local_model(load_pool(pool))  # validate before anything loads or runs
     knobs = {
         k: v
         for k, v in {
@@ -74,6 +77,17 @@ async def _ask(args: argparse.Namespace) -> dict:
                 f"continue it with `routemoa ask --thread {args.thread} --resume`, or use another thread"
             )
         return await _run_on_thread(graph, {"messages": as_messages(args.question)}, config, context, on_event)
+
+
+def _preload_local_model(pool: Pool) -> None:
+    """Start loading the in-process model when the pool uses it, one slot per local model: it then
+    loads while the graph is imported and the scorer runs (a missing model fails at its first call)."""
+    from routemoa.local_engine import LocalModelUnavailable, engine
+
+    local_models = sum(spec.provider == "local" for spec in pool.models)
+    if local_models:
+        with contextlib.suppress(LocalModelUnavailable):
+            engine().preload(local_models)
 
 
 def _pool(args: argparse.Namespace) -> str:

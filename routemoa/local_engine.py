@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from routemoa.local_sampling import decode
+
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SERVED_FILE = "SmolLM2-135M-Instruct.F16-from-Q4_1.gguf"
 MODEL_NAME = "SmolLM2-135M-Instruct.Q4_1"
@@ -282,14 +284,47 @@ class LocalEngine:
         self._executor = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="routemoa-llama")
         self._free: list[_Slot] = []
         self._created = 0
+        """Slots loaded or loading (at most `slots`)."""
         self._busy = 0
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
+        self._preloading: threading.Thread | None = None
 
     def warm(self) -> float:
         """Load one slot now (the others load when concurrency needs them); returns seconds spent."""
         start = time.perf_counter()
         self._release(self._acquire())
         return time.perf_counter() - start
+
+    def preload(self, count: int | None = None) -> None:
+        """Start loading up to `count` slots (default all) in a background thread and return at once.
+
+        A cold process overlaps the loading with its imports and the scorer (llama.cpp
+        releases the GIL); a call that needs a slot still loading waits for it."""
+        if self._preloading is not None:
+            return
+        count = min(self.slots, count or self.slots)
+        self._preloading = threading.Thread(
+            target=self._fill, args=(count,), name="routemoa-llama-preload", daemon=True
+        )
+        self._preloading.start()
+
+    def _fill(self, count: int) -> None:
+        while True:
+            with self._lock:
+                if self._created >= count:
+                    return
+                self._created += 1
+            try:
+                slot = self._load()
+            except Exception as exc:  # the first call loads the slot itself and reports the error
+                logging.getLogger(__name__).warning("preloading the local model failed: %s", exc)
+                with self._lock:
+                    self._created -= 1
+                    self._lock.notify_all()
+                return
+            with self._lock:
+                self._free.append(slot)
+                self._lock.notify_all()
 
     def submit(self, request: Request, cancel: threading.Event, on_text: Callable[[str], None] | None = None) -> Future:
         """Queue `request`; the Future gives its Outcome. `cancel` stops it at the next token."""
@@ -299,6 +334,8 @@ class LocalEngine:
     def close(self) -> None:
         """Stop the worker threads (queued calls are dropped) and free the loaded models."""
         self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._preloading is not None:
+            self._preloading.join()
         with self._lock:
             free, self._free = self._free, []
         for slot in free:
@@ -335,9 +372,12 @@ class LocalEngine:
 
     def _acquire(self, first_message: dict[str, str] | None = None) -> _Slot:
         """A free slot, preferring one whose last call began with `first_message` (llama.cpp then reuses
-        the cached prefix: a model's system prompt is evaluated once, not at every layer); else a new one."""
+        the cached prefix: a model's system prompt is evaluated once, not at every layer); else a new one
+        while fewer than `slots` exist; else it waits for one (a slot still preloading)."""
         with self._lock:
             self._busy += 1
+            while not self._free and self._created >= self.slots:
+                self._lock.wait()
             if self._free:
                 same = [s for s in self._free if first_message is not None and s.first_message == first_message]
                 slot = (same or self._free)[-1]
@@ -350,12 +390,14 @@ class LocalEngine:
             with self._lock:
                 self._created -= 1
                 self._busy -= 1
+                self._lock.notify_all()
             raise
 
     def _release(self, slot: _Slot) -> None:
         with self._lock:
             self._busy -= 1
             self._free.append(slot)
+            self._lock.notify_all()
 
     def _share_threads(self, slot: _Slot) -> None:
         """Give the slot its share of the CPU threads among the calls decoding now."""
@@ -396,27 +438,27 @@ class LocalEngine:
         self._share_threads(slot)
         generated: list[int] = []
         text, sent, finish = "", 0, "length"
-        sampling = {"temp": request.temperature, "top_p": 0.9, "top_k": 40, "min_p": 0.05}
-        for token in llm.generate(prompt, grammar=grammar, **sampling):
-            if cancel.is_set():
-                finish = "cancelled"
-                break
-            self._share_threads(slot)
-            if llama_cpp.llama_vocab_is_eog(slot.vocab, token):
-                finish = "stop"
-                break
-            generated.append(token)
-            text = llm.detokenize(generated, prev_tokens=prompt).decode("utf-8", errors="ignore")
-            cut = _first_stop(text, stops)
-            if cut is not None:
-                text, finish = text[:cut], "stop"
-                break
-            ready = len(text) - _held_back(text, stops)
-            if on_text and ready > sent:
-                on_text(text[sent:ready])
-                sent = ready
-            if len(generated) >= budget:
-                break
+        with contextlib.closing(decode(llm, prompt, request.temperature, grammar)) as tokens:
+            for token in tokens:
+                if cancel.is_set():
+                    finish = "cancelled"
+                    break
+                self._share_threads(slot)
+                if llama_cpp.llama_vocab_is_eog(slot.vocab, token):
+                    finish = "stop"
+                    break
+                generated.append(token)
+                text = llm.detokenize(generated, prev_tokens=prompt).decode("utf-8", errors="ignore")
+                cut = _first_stop(text, stops)
+                if cut is not None:
+                    text, finish = text[:cut], "stop"
+                    break
+                ready = len(text) - _held_back(text, stops)
+                if on_text and ready > sent:
+                    on_text(text[sent:ready])
+                    sent = ready
+                if len(generated) >= budget:
+                    break
         if on_text and len(text) > sent:
             on_text(text[sent:])
         return text, len(prompt), len(generated), finish

@@ -59,6 +59,41 @@ def test_loads_and_decodes():
         engine.close()
 
 
+def test_preloaded_slots_serve_the_first_calls_and_no_more_are_made():
+    engine = LocalEngine(slots=2)
+    try:
+        engine.preload()
+        request = Request(messages=({"role": "user", "content": "Say hello."},), temperature=0.0, max_tokens=4)
+        calls = [engine.submit(request, threading.Event()) for _ in range(3)]  # while the slots still load
+        assert all(call.result(timeout=60).output_tokens > 0 for call in calls)
+        assert engine._created == 2 and len(engine._free) == 2
+    finally:
+        engine.close()
+
+
+def test_a_greedy_reply_is_the_same_with_and_without_the_cached_prefix():
+    system = {"role": "system", "content": "You are a helpful assistant."}
+    first = Request(messages=(system, {"role": "user", "content": "Name a fruit."}), temperature=0.0, max_tokens=16)
+    second = Request(messages=(system, {"role": "user", "content": "Name a city."}), temperature=0.0, max_tokens=16)
+    warm, cold = LocalEngine(slots=1), LocalEngine(slots=1)
+    try:
+        warm.submit(first, threading.Event()).result()  # its KV cache now holds the system prompt
+        assert (
+            warm.submit(second, threading.Event()).result().text == cold.submit(second, threading.Event()).result().text
+        )
+    finally:
+        warm.close()
+        cold.close()
+
+
+def test_every_token_is_checked_against_the_grammar():
+    """A grammar the model would not follow on its own: most first draws are rejected and redrawn."""
+    choice = {"type": "json_schema", "json_schema": {"name": "pick", "schema": {"enum": ["yes", "no", "maybe"]}}}
+    hot = LocalChatModel(temperature=1.5, max_tokens=8).bind(response_format=choice)
+    replies = {hot.invoke("Write a poem about the sea.").text for _ in range(6)}
+    assert replies <= {'"yes"', '"no"', '"maybe"'}, replies
+
+
 def test_invoke_reports_usage_timing_and_honours_max_tokens():
     reply = greedy(max_tokens=6).invoke(QUESTION)
     usage, meta = reply.usage_metadata, reply.response_metadata
