@@ -13,6 +13,11 @@
    alone with all CPU threads, with one, and with the engine's default (one
    decoding thread, every CPU for the prompt). Per variant: median wall, aggregate decode
    tokens/s, and the 3-slot / 1-slot throughput ratio. Also the slot load time.
+3. JSON-constrained decoding, CPU milliseconds per token of the calling thread
+   (one thread, so load on other cores barely moves it), interleaved for `--rounds`
+   rounds: llama-cpp-python's `generate` (the grammar filters the whole vocabulary at
+   every token) vs `routemoa.local_sampling.decode` (the grammar checks the drawn
+   token, and filters the vocabulary only when it rejects it).
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ import sys
 import threading
 import time
 
-from routemoa.local_engine import LocalEngine, Request, cpu_count
+from routemoa.local_engine import LocalEngine, Request, cpu_count, grammar_for
+from routemoa.local_sampling import decode
 
 LAYER_PROMPTS = [
     "Explain why the sky is blue to a ten-year-old.",
@@ -77,6 +83,48 @@ def layer(engine: LocalEngine, prompts: list[str], max_tokens: int = 128) -> tup
     return time.perf_counter() - started, sum(o.output_tokens for o in outcomes)
 
 
+REPLY_FORMAT = json.dumps(
+    {
+        "type": "json_schema",
+        "json_schema": {
+            "name": "reply",
+            "schema": {
+                "type": "object",
+                "properties": {"answer": {"type": "string"}, "self_score": {"type": "number"}},
+                "required": ["answer", "self_score"],
+            },
+        },
+    }
+)
+
+
+def json_token_cpu_ms(rounds: int) -> dict:
+    """CPU ms per JSON-constrained token: the grammar on every token vs on the drawn token, interleaved."""
+    engine = LocalEngine(slots=1)
+    engine.warm()
+    slot = engine._acquire()
+    llm, grammar = slot.llm, grammar_for(REPLY_FORMAT, 128)
+    chat = slot.chat(messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": LAYER_PROMPTS[1]}])
+    prompt = llm.tokenize(chat.prompt.encode(), add_bos=not chat.added_special, special=True)
+    ways = {
+        "grammar_every_token": lambda: llm.generate(prompt, grammar=grammar, temp=0.7, top_p=0.9, top_k=40, min_p=0.05),
+        "grammar_on_drawn_token": lambda: decode(llm, prompt, 0.7, grammar),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in ways}
+    for _ in range(rounds):
+        for name, tokens in ways.items():
+            started, generated = time.thread_time(), []
+            for token in tokens():
+                if llm.token_eos() == token or len(generated) >= 96:
+                    break
+                generated.append(token)
+            samples[name].append((time.thread_time() - started) * 1000 / max(1, len(generated)))
+    engine._release(slot)
+    engine.close()
+    out = {name: round(statistics.median(ms), 1) for name, ms in samples.items()}
+    return {**out, "ratio": round(out["grammar_on_drawn_token"] / out["grammar_every_token"], 2)}
+
+
 def summarise(samples: list[tuple[float, int]]) -> dict:
     walls = [w for w, _ in samples]
     rates = [t / w for w, t in samples]
@@ -117,6 +165,7 @@ def main() -> int:
     for engine in (one, three, one_thread, default):
         engine.close()
 
+    json_tokens = json_token_cpu_ms(args.rounds)
     asks = [cold_ask(args.question) for _ in range(args.asks)]
     walls = [a["wall_s"] for a in asks]
     report = {
@@ -125,6 +174,7 @@ def main() -> int:
         "slot_load_s_median": round(statistics.median(load_s), 3),
         **engines,
         "layer_throughput_3_vs_1_slots": round(ratio, 2),
+        "json_token_cpu_ms_median": json_tokens,
         "ask": {
             "question": args.question,
             "runs": len(asks),

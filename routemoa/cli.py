@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,7 +41,7 @@ async def _ask(args: argparse.Namespace) -> dict:
     from routemoa.runner import as_messages, run_query
 
     pool = _pool(args)
-    _preload_local_model(load_pool(pool))  # validate before anything loads or runs
+    _start_loading(load_pool(pool))  # validate before anything loads or runs
     knobs = {
         k: v
         for k, v in {
@@ -79,15 +80,23 @@ async def _ask(args: argparse.Namespace) -> dict:
         return await _run_on_thread(graph, {"messages": as_messages(args.question)}, config, context, on_event)
 
 
-def _preload_local_model(pool: Pool) -> None:
-    """Start loading the in-process model when the pool uses it, one slot per local model: it then
-    loads while the graph is imported and the scorer runs (a missing model fails at its first call)."""
+def _start_loading(pool: Pool) -> None:
+    """Load what the run needs in the background while the graph is imported: the in-process model
+    (one slot per local model) and the scorer's encoder. A failure there is left to the run to report."""
     from routemoa.local_engine import LocalModelUnavailable, engine
 
     local_models = sum(spec.provider == "local" for spec in pool.models)
     if local_models:
         with contextlib.suppress(LocalModelUnavailable):
             engine().preload(local_models)
+    threading.Thread(target=_warm_scorer, args=(pool,), name="routemoa-scorer-warm", daemon=True).start()
+
+
+def _warm_scorer(pool: Pool) -> None:
+    with contextlib.suppress(Exception):
+        from routemoa.scorer import pool_prior
+
+        pool_prior("warm-up", pool)
 
 
 def _pool(args: argparse.Namespace) -> str:
