@@ -14,7 +14,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from langchain_core.messages import BaseMessage
@@ -147,12 +147,15 @@ async def call_model(
     deadline, attempts = start + settings.timeout_s, 0
     if "response_format" in options and _endpoint(spec) in FORMAT_REJECTED:
         options = {k: v for k, v in options.items() if k != "response_format"}
+    if settings.streaming != stream_tokens:
+        settings = replace(settings, streaming=stream_tokens)
     try:
         model = chat_model(spec, settings)
-        if not stream_tokens:  # nobody sees its tokens: one plain request, not a stream to reassemble
+        if not stream_tokens and model.disable_streaming is not True:  # a provider that ignores `streaming`
             model = model.model_copy(update={"disable_streaming": True})
-        if secrets:  # streamed tokens too: they reach clients before any record does
-            model = ScrubbedChatModel(inner=model, secrets=secrets, disable_streaming=not stream_tokens)
+        if secrets and stream_tokens:  # streamed tokens reach clients before any record does; a reply
+            # nobody streams is scrubbed below, in the one text that leaves this call
+            model = ScrubbedChatModel(inner=model, secrets=secrets)
         while True:
             attempts += 1
             try:

@@ -62,6 +62,7 @@ async def rerank(state: State, runtime: Runtime[Context]) -> dict:
     return {"fused": fused, "decision": decision, "trace": trace, "backed": backed}
 
 
-def next_step(state: State) -> RunDecision | None:
-    """Conditional edge: the layer's decision (next_layer -> select; anything else -> aggregate)."""
+async def next_step(state: State) -> RunDecision | None:
+    """Conditional edge: the layer's decision (next_layer -> select; anything else -> aggregate).
+    Async, like every node: LangGraph runs a sync edge function of an async run in a worker thread."""
     return state["decision"]

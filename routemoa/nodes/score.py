@@ -17,10 +17,12 @@ from routemoa.errors import UserError
 from routemoa.method_context import run_context
 from routemoa.pool import load_pool
 from routemoa.scorer import Prior, pool_prior
+from routemoa.scorer.encoder import MICRO_BATCH_MAX
 from routemoa.state import State, new_run
 
-_SCORER_THREADS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="routemoa-score")
-"""Threads of the score nodes running at once; their queries share the encoder's forward passes."""
+_SCORER_THREADS = ThreadPoolExecutor(max_workers=MICRO_BATCH_MAX, thread_name_prefix="routemoa-score")
+"""Threads of the score nodes running at once: as many as one forward pass of the encoder takes, so that
+that many concurrent queries share it (with 16 threads, 64 runs started at once queued for 8 passes)."""
 
 
 def _question_and_prior(ctx: Context, messages: list[AnyMessage]) -> tuple[str, Prior]:

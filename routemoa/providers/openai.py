@@ -19,6 +19,9 @@ _CLIENTS: dict[int, tuple[asyncio.AbstractEventLoop, dict]] = {}
 the loop that opened it, so each loop (each `asyncio.run`, each sync call of ChatRouteMoA) gets its
 own clients, reused call after call within it; entries of closed loops are dropped."""
 _CLIENTS_LOCK = threading.Lock()
+CONNECTION_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+"""The OpenAI SDK's own client limits (httpx's default keeps only 20 idle connections: 64 concurrent runs
+reopened most of theirs at every layer)."""
 
 
 def openai_model(spec: ModelSpec, settings: CallSettings) -> BaseChatModel:
@@ -37,7 +40,8 @@ def openai_model(spec: ModelSpec, settings: CallSettings) -> BaseChatModel:
             entry = _CLIENTS[id(loop)] = (loop, {})
         models = entry[1]
         if key not in models:
-            models[key] = _new_openai_model(spec, settings, api_key, httpx.AsyncClient(timeout=settings.timeout_s))
+            client = httpx.AsyncClient(timeout=settings.timeout_s, limits=CONNECTION_LIMITS)
+            models[key] = _new_openai_model(spec, settings, api_key, client)
         return models[key]
 
 
@@ -54,4 +58,5 @@ def _new_openai_model(spec: ModelSpec, settings: CallSettings, api_key: str, htt
         timeout=settings.timeout_s,
         max_retries=0,  # the graph retries, one recorded attempt each (calls.py)
         stream_usage=True,
+        disable_streaming=not settings.streaming,  # a client of its own, so no per-call copy (calls.py)
     )

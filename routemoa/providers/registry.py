@@ -25,6 +25,9 @@ class CallSettings:
     temperature: float
     max_tokens: int
     timeout_s: float
+    streaming: bool = True
+    """False: nobody sees the call's tokens, so a provider may make one plain request (LangChain's
+    `disable_streaming`) instead of a stream; `calls.call_model` sets it per call."""
 
 
 ProviderFactory = Callable[[ModelSpec, CallSettings], "BaseChatModel"]

@@ -280,3 +280,15 @@ def test_a_new_method_is_one_record(monkeypatch):
     assert {("agent", "self_assess"), ("self_assess", "rerank"), ("rerank", "aggregate")} <= {
         (e.source, e.target) for e in built.get_graph().edges
     }
+
+
+def test_no_node_or_edge_function_hops_to_a_worker_thread():
+    """LangGraph runs a sync node or edge function of an async run in a worker thread (a thread hop per
+    step); every one of ours is async."""
+    from routemoa.graph import GRAPHS
+
+    for name, compiled in GRAPHS.items():
+        builder = compiled.builder
+        paths = [spec.path for branches in builder.branches.values() for spec in branches.values()]
+        for runnable in [*paths, *(node.runnable for node in builder.nodes.values())]:
+            assert runnable.func is None and runnable.afunc is not None, (name, runnable.name)
