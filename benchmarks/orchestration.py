@@ -1,6 +1,6 @@
 """Orchestration overhead and throughput: RouteMoA's graph vs the same calls in bare asyncio.
 
-    python benchmarks/orchestration.py [--runs 35] [--delays 0,200] [--concurrency 1,8,32,64]
+    python benchmarks/orchestration.py [--runs 35] [--delays 0,200] [--concurrency 1,8,32,64] [--split]
 
 A three-model pool on an OpenAI-compatible stub server (benchmarks/stub_server.py,
 its own process, fixed delay per call). RouteMoA runs 3 layers x 3 models + the
@@ -12,6 +12,12 @@ Variants are interleaved in one process; medians and ratios are printed: wall
 time per run, and this process's CPU time per run (robust on a loaded machine:
 with the stub at 0 ms a run is CPU-bound, so CPU per run is what caps
 throughput).
+
+`--split` adds two variants to the single runs, to say where RouteMoA's extra CPU goes:
+"fixed prior" (the same run with the scorer replaced by equal priors: the rest is
+the scorer's) and "empty graph" (a LangGraph graph of the same shape, node names and
+edges, 3 layers of 3 Sends, whose nodes do nothing and call no model: LangGraph's own
+work for this topology).
 """
 
 from __future__ import annotations
@@ -30,7 +36,11 @@ from pathlib import Path
 import httpx
 import yaml
 from langchain_core.messages import HumanMessage, SystemMessage
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Send
+from typing_extensions import TypedDict
 
+import routemoa.nodes.score as score_node
 from routemoa import prompts
 from routemoa.calls import settings_for
 from routemoa.candidates import agent_messages, candidate_blocks
@@ -39,6 +49,7 @@ from routemoa.pool import load_pool
 from routemoa.providers import chat_model
 from routemoa.reply_schema import scored_response_format
 from routemoa.runner import run_query
+from routemoa.scorer import Prior
 
 MODELS = ("alpha", "beta", "gamma")
 QUESTION = "What is 2 + 2?"
@@ -124,6 +135,61 @@ async def bare_run(ctx: Context) -> None:
     await chat_model(spec, settings_for(spec, ctx, ctx.temperature / 2)).ainvoke(messages)
 
 
+async def fixed_prior_run(ctx: Context) -> None:
+    """A RouteMoA run whose scorer gives every model the same prior (no encoder pass)."""
+    real = score_node.pool_prior
+    score_node.pool_prior = lambda query, pool: Prior(
+        dict.fromkeys(pool.names, 0.5), dict.fromkeys(pool.names, "fixed")
+    )
+    try:
+        await routemoa_run(ctx)
+    finally:
+        score_node.pool_prior = real
+
+
+class EmptyState(TypedDict, total=False):
+    layer: int
+
+
+def empty_graph():
+    """RouteMoA's topology with nodes that do nothing: score -> select -Send x3-> agent -> self_assess ->
+    cross_assess -> rerank -> select (3 layers) | aggregate."""
+
+    async def nothing(state) -> dict:
+        return {}
+
+    async def select(state: EmptyState) -> dict:
+        return {"layer": state.get("layer", 0) + 1}
+
+    async def fan_out(state: EmptyState) -> list[Send]:
+        return [Send("agent", {"model": m}) for m in MODELS]
+
+    async def next_step(state: EmptyState) -> str:
+        return "select" if state["layer"] < 3 else "aggregate"
+
+    builder = StateGraph(EmptyState)
+    for name in ("score", "agent", "self_assess", "cross_assess", "rerank", "aggregate"):
+        builder.add_node(name, nothing)
+    builder.add_node("select", select)
+    builder.add_edge(START, "score")
+    builder.add_edge("score", "select")
+    builder.add_conditional_edges("select", fan_out, ["agent"])
+    builder.add_edge("agent", "self_assess")
+    builder.add_edge("self_assess", "cross_assess")
+    builder.add_edge("cross_assess", "rerank")
+    builder.add_conditional_edges("rerank", next_step, ["select", "aggregate"])
+    builder.add_edge("aggregate", END)
+    return builder.compile()
+
+
+EMPTY_GRAPH = empty_graph()
+
+
+async def empty_graph_run(ctx: Context) -> None:
+    async for _ in EMPTY_GRAPH.astream({"layer": 0}, stream_mode=["values"]):  # as runner.run_query streams
+        pass
+
+
 async def timed(fn, ctx: Context, concurrent: int = 1) -> tuple[float, float]:
     """(wall seconds, this process's CPU seconds) of `concurrent` runs of `fn` at once."""
     wall, cpu = time.perf_counter(), time.process_time()
@@ -131,15 +197,16 @@ async def timed(fn, ctx: Context, concurrent: int = 1) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-async def measure(ctx: Context, runs: int, concurrency: list[int]) -> None:
+async def measure(ctx: Context, runs: int, concurrency: list[int], split: bool) -> None:
     variants = {"routemoa": routemoa_run, "bare": bare_run}
+    singles = {**variants, "fixed prior": fixed_prior_run, "empty graph": empty_graph_run} if split else variants
     for _ in range(2):  # warm: encoder, pool, clients
-        for fn in variants.values():
+        for fn in singles.values():
             await timed(fn, ctx)
-    wall: dict[str, list[float]] = {name: [] for name in variants}
-    cpu: dict[str, list[float]] = {name: [] for name in variants}
+    wall: dict[str, list[float]] = {name: [] for name in singles}
+    cpu: dict[str, list[float]] = {name: [] for name in singles}
     for _ in range(runs):
-        for name, fn in variants.items():
+        for name, fn in singles.items():
             w, c = await timed(fn, ctx)
             wall[name].append(w)
             cpu[name].append(c)
@@ -151,6 +218,16 @@ async def measure(ctx: Context, runs: int, concurrency: list[int]) -> None:
         f" bare {mc['bare'] * 1000:.1f} ms, x{mc['routemoa'] / mc['bare']:.2f}",
         flush=True,
     )
+    if split:
+        extra = mc["routemoa"] - mc["bare"]
+        scorer = mc["routemoa"] - mc["fixed prior"]
+        graph = mc["empty graph"]
+        print(
+            f"  CPU beyond bare {extra * 1000:.1f} ms: scorer {scorer * 1000:.1f} ms (routemoa - fixed prior),"
+            f" LangGraph alone {graph * 1000:.1f} ms (empty graph), the rest {(extra - scorer - graph) * 1000:.1f} ms"
+            f" (RouteMoA's nodes and calls)",
+            flush=True,
+        )
     for n in concurrency:
         rates: dict[str, list[float]] = {name: [] for name in variants}
         for _ in range(3):
@@ -169,6 +246,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=35)
     parser.add_argument("--delays", default="0,200", help="stub delays in ms, comma-separated")
     parser.add_argument("--concurrency", default="1,8,32,64")
+    parser.add_argument("--split", action="store_true", help="also split the single runs' extra CPU (see above)")
     args = parser.parse_args()
     print("command: python benchmarks/orchestration.py " + " ".join(sys.argv[1:]), flush=True)
     concurrency = [int(c) for c in args.concurrency.split(",") if c]
@@ -178,7 +256,7 @@ def main() -> None:
             try:
                 ctx = Context(pool=write_pool(Path(tmp), url), top_k=3, max_layers=3, threshold=1.0)
                 print(f"stub delay {delay:g} ms:", flush=True)
-                asyncio.run(measure(ctx, args.runs, concurrency))
+                asyncio.run(measure(ctx, args.runs, concurrency, args.split))
             finally:
                 proc.kill()
 

@@ -159,9 +159,8 @@ async def call_model(
         while True:
             attempts += 1
             try:
-                reply = await asyncio.wait_for(
-                    model.ainvoke(messages, config=config, **options), timeout=deadline - time.perf_counter()
-                )
+                async with asyncio.timeout(deadline - time.perf_counter()):  # in this task: no task per call
+                    reply = await model.ainvoke(messages, config=config, **options)
                 break
             except Exception as exc:
                 if "response_format" in options and _format_rejected(exc):  # once more, in free text
