@@ -38,10 +38,9 @@ def _threads_db() -> Path:
 
 async def _ask(args: argparse.Namespace) -> dict:
     from routemoa.pool import load_pool
-    from routemoa.runner import as_messages, run_query
 
     pool = _pool(args)
-    _start_loading(load_pool(pool))  # validate before anything loads or runs
+    spec = load_pool(pool)  # validate before anything loads or runs
     knobs = {
         k: v
         for k, v in {
@@ -55,6 +54,9 @@ async def _ask(args: argparse.Namespace) -> dict:
         if v is not None
     }
     context = context_for("routemoa", knobs)
+    _start_loading(spec)
+    from routemoa.runner import as_messages, run_query  # the graph: LangGraph's imports take a second or two
+
     on_event = None if args.quiet else (lambda event: print(format_event(event), file=sys.stderr, flush=True))
     if not args.thread:
         return await run_query(args.question, context, on_event=on_event)

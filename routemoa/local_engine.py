@@ -36,6 +36,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from routemoa.local_sampling import decode
 
@@ -60,6 +61,29 @@ _STRICT_CHAR = r'char ::= [^"\\\x7F\x00-\x1F] |'
 
 _LOAD_LOCK = threading.Lock()
 """llama.cpp model loading is not thread-safe: building two `Llama` at once can end the process (seen: exit 0)."""
+
+
+@contextlib.contextmanager
+def _loading():
+    """One model load or conversion at a time, leaving the process's output streams alone.
+
+    With verbose=False llama-cpp-python points the whole process's stdout and stderr (file
+    descriptors and sys.stdout/stderr) at /dev/null while it loads: another thread's output
+    meanwhile is lost, and a thread that began first gets its streams back late (the CLI prints
+    progress while the model preloads). Its logger level keeps llama.cpp quiet without that.
+    """
+    from llama_cpp import _internals, llama
+
+    def no_redirect(disable: bool = True) -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext()
+
+    with (
+        _LOAD_LOCK,
+        mock.patch.object(_internals, "suppress_stdout_stderr", no_redirect),
+        mock.patch.object(llama, "suppress_stdout_stderr", no_redirect),
+    ):
+        logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
+        yield
 
 
 class LocalModelUnavailable(RuntimeError):
@@ -103,14 +127,13 @@ _SERVED_LOCK = threading.Lock()
 
 def _requantise(source: Path, target: Path) -> Path:
     from llama_cpp import llama_cpp
-    from llama_cpp._utils import suppress_stdout_stderr
 
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype, params.allow_requantize, params.nthread = llama_cpp.LLAMA_FTYPE_MOSTLY_F16, True, 1
     partial = target.with_name(f"{target.name}.{os.getpid()}.part")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with _LOAD_LOCK, suppress_stdout_stderr(disable=False):  # it logs every tensor
+        with _loading():  # its per-tensor log lines are below the logger's level
             failed = llama_cpp.llama_model_quantize(str(source).encode(), str(partial).encode(), params)
         if failed:
             raise OSError(f"llama_model_quantize returned {failed}")
@@ -348,7 +371,7 @@ class LocalEngine:
 
         if self._path is None:
             self._path = serving_gguf(self._source)
-        with _LOAD_LOCK:
+        with _loading():
             llm = Llama(
                 model_path=str(self._path),
                 n_ctx=CONTEXT_TOKENS,

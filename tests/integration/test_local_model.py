@@ -6,6 +6,7 @@ import asyncio
 import functools
 import json
 import operator
+import sys
 import threading
 import time
 
@@ -69,6 +70,24 @@ def test_preloaded_slots_serve_the_first_calls_and_no_more_are_made():
         assert engine._created == 2 and len(engine._free) == 2
     finally:
         engine.close()
+
+
+def test_output_printed_while_the_model_preloads_is_not_lost(capfd):
+    """llama-cpp-python points stdout/stderr at /dev/null while it loads; the engine loads without that."""
+    engine = LocalEngine(slots=2)
+    try:
+        engine.preload()
+        printed = 0
+        while printed < 20 or engine._preloading.is_alive():
+            print(f"progress {printed}", file=sys.stderr, flush=True)
+            printed += 1
+            time.sleep(0.005)
+    finally:
+        engine.close()
+    err = capfd.readouterr().err
+    assert [line for line in err.splitlines() if line.startswith("progress")] == [
+        f"progress {i}" for i in range(printed)
+    ]
 
 
 def test_a_greedy_reply_is_the_same_with_and_without_the_cached_prefix():
