@@ -312,10 +312,10 @@ class LocalEngine:
         self._lock = threading.Condition()
         self._preloading: threading.Thread | None = None
 
-    def warm(self) -> float:
-        """Load one slot now (the others load when concurrency needs them); returns seconds spent."""
+    def warm(self, count: int = 1) -> float:
+        """Load `count` slots now (more load when concurrency needs them); returns seconds spent."""
         start = time.perf_counter()
-        self._release(self._acquire())
+        self._fill(min(self.slots, count), background=False)
         return time.perf_counter() - start
 
     def preload(self, count: int | None = None) -> None:
@@ -327,11 +327,13 @@ class LocalEngine:
             return
         count = min(self.slots, count or self.slots)
         self._preloading = threading.Thread(
-            target=self._fill, args=(count,), name="routemoa-llama-preload", daemon=True
+            target=self._fill, args=(count, True), name="routemoa-llama-preload", daemon=True
         )
         self._preloading.start()
 
-    def _fill(self, count: int) -> None:
+    def _fill(self, count: int, background: bool) -> None:
+        """Load slots until `count` exist; a failure in the background is logged (the first call
+        then loads the slot itself and reports it), else raised."""
         while True:
             with self._lock:
                 if self._created >= count:
@@ -339,11 +341,13 @@ class LocalEngine:
                 self._created += 1
             try:
                 slot = self._load()
-            except Exception as exc:  # the first call loads the slot itself and reports the error
-                logging.getLogger(__name__).warning("preloading the local model failed: %s", exc)
+            except Exception as exc:
                 with self._lock:
                     self._created -= 1
                     self._lock.notify_all()
+                if not background:
+                    raise
+                logging.getLogger(__name__).warning("preloading the local model failed: %s", exc)
                 return
             with self._lock:
                 self._free.append(slot)

@@ -5,7 +5,7 @@ encoder and any trained checkpoint, encoding the model descriptions); for OpenAI
 layers and the aggregator) goes through the graph with the pool's models served
 by an in-process transport (nothing leaves the process: every node, the SDK's
 reply models, which it builds on first use, and the stream path run once); a
-local pool's llama.cpp engine loads a slot. All that runs in a worker thread
+local pool's llama.cpp engine loads a slot per local model. All that runs in a worker thread
 (the event loop stays free) that the app's lifespan awaits, for at most
 WARM_TIMEOUT_S, before the server accepts requests. Then, in the server's event
 loop, the default pool's clients are made for that loop, and what start-up
@@ -55,7 +55,7 @@ def warm() -> float:
     if "local" in kinds:
         from routemoa.local_engine import engine
 
-        engine().warm()
+        engine().warm(sum(spec.provider == "local" for spec in pool.models))
     return time.perf_counter() - started
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
+from routemoa import local_engine
+from routemoa.local_engine import LocalEngine
 from routemoa.operator_pools import POOL_ENV, SERVER_ENV
 from routemoa.scorer.encoder import _lean, _load
 from routemoa.server import app as app_module
@@ -20,6 +22,17 @@ def test_warm_loads_pool_and_encoder_and_calls_no_provider(tmp_path, monkeypatch
         assert warm_module.warm() > 0
         assert stub.requests == []  # the client code ran on an in-process transport
     assert _lean.cache_info().currsize + _load.cache_info().currsize >= 1  # the serving encoder is loaded
+
+
+def test_warm_loads_a_local_model_slot_per_local_pool_model(monkeypatch):
+    fresh = LocalEngine(slots=3)
+    monkeypatch.setattr(local_engine, "_ENGINE", fresh)
+    monkeypatch.setenv(POOL_ENV, "embedded")  # three local models
+    try:
+        warm_module.warm()
+        assert len(fresh._free) == 3  # a layer's three calls decode at once without loading first
+    finally:
+        fresh.close()
 
 
 def test_the_app_warms_at_start_only_inside_a_server(monkeypatch):
