@@ -143,6 +143,8 @@ def _warm_logged() -> None:
 def _clients_for_this_loop() -> None:
     """The default pool's OpenAI-compatible clients with the default settings (agents and aggregator),
     made in the server's event loop: clients belong to the loop that serves the requests (routemoa.providers.openai)."""
+    from dataclasses import replace
+
     from routemoa.calls import settings_for
     from routemoa.methods import METHODS
     from routemoa.operator_pools import default_pool_reference
@@ -152,7 +154,7 @@ def _clients_for_this_loop() -> None:
     ctx = METHODS["routemoa"].context()
     for spec in load_pool(default_pool_reference()).models:
         if spec.provider == "openai":
-            chat_model(spec, settings_for(spec, ctx))
+            chat_model(spec, replace(settings_for(spec, ctx), streaming=False))  # agents: nobody sees their tokens
             chat_model(spec, settings_for(spec, ctx, ctx.temperature / 2))
 
 

@@ -59,3 +59,30 @@ async def test_a_call_nobody_streams_gets_its_own_non_streaming_client_reused_ca
         chat_model(spec, streamed) is chat_model(spec, streamed)
         and chat_model(spec, streamed).disable_streaming is False
     )
+
+
+async def test_the_server_warm_up_makes_the_clients_a_run_then_uses(tmp_path, monkeypatch):
+    """The warm-up makes, in the server's loop, the agents' non-streaming clients and the aggregator's:
+    a run's calls then make no client of their own."""
+    import asyncio
+    from dataclasses import replace
+
+    from routemoa.calls import settings_for
+    from routemoa.methods import METHODS
+    from routemoa.operator_pools import POOL_ENV
+    from routemoa.pool import load_pool
+    from routemoa.providers import openai as openai_provider
+    from routemoa.server.warm import _clients_for_this_loop
+
+    pool = tmp_path / "pool.yaml"
+    pool.write_text(
+        "models:\n  - {name: m, provider: openai, description: d, base_url: 'http://127.0.0.1:9/v1', model: m}\n"
+    )
+    monkeypatch.setenv(POOL_ENV, str(pool))
+    _clients_for_this_loop()
+    made = openai_provider._CLIENTS[id(asyncio.get_running_loop())][1]
+    count = len(made)
+    spec, ctx = load_pool(str(pool)).models[0], METHODS["routemoa"].context()
+    chat_model(spec, replace(settings_for(spec, ctx), streaming=False))  # an agent's call (calls.call_model)
+    chat_model(spec, settings_for(spec, ctx, ctx.temperature / 2))  # the aggregator's
+    assert len(made) == count == 2
