@@ -29,6 +29,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -54,6 +55,10 @@ RESERVED_TOKENS = 48
 """Unbounded JSON strings get maxLength = max_tokens - this (a token holds at least one character; the
 reserve is for keys and numbers), so constrained replies close within max_tokens. 3 chars a token still
 truncated 5/30 digit-heavy SmolLM2 replies (SmolLM2 spends a token per digit)."""
+UNIT_NUMBER = r'number ::= ("0" ("." [0-9] ([0-9] [0-9]?)?)? | "1" ("." "0" ("0" "0"?)?)?) space'
+"""A number in [0, 1] with at most three decimals: replaces the converter's `number` (up to 16 digits
+before and after the point and an exponent) when every number of the schema lies in [0, 1], as
+scores do; SmolLM2 otherwise spent up to ~50 tokens, one per digit, on a score like 5968132899134033."""
 _SCHEMA_CHAR = r'char ::= [^"\\] |'
 _STRICT_CHAR = r'char ::= [^"\\\x7F\x00-\x1F] |'
 """The schema converter lets raw control characters into strings (invalid JSON); this is JSON_GBNF's char class."""
@@ -263,7 +268,29 @@ def grammar_for(response_format: str, max_tokens: int):
         gbnf = json_schema_to_gbnf(json.dumps(bounded_strings(schema, max_chars)))
     except Exception as exc:  # the converter raises bare exceptions on schemas it cannot express
         raise ValueError(f"response_format schema not supported by llama.cpp grammars: {exc}") from exc
-    return LlamaGrammar.from_string(gbnf.replace(_SCHEMA_CHAR, _STRICT_CHAR), verbose=False)
+    gbnf = gbnf.replace(_SCHEMA_CHAR, _STRICT_CHAR)
+    if unit_interval_numbers(schema):
+        gbnf = re.sub(r"^number ::= .*$", lambda _: UNIT_NUMBER, gbnf, count=1, flags=re.MULTILINE)
+    return LlamaGrammar.from_string(gbnf, verbose=False)
+
+
+def unit_interval_numbers(schema: Any) -> bool:
+    """Whether `schema` has numbers and every one is bounded to [0, 1] (`minimum` >= 0, `maximum` <= 1)."""
+    numbers: list[dict] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            kind = node.get("type")
+            if kind == "number" or (isinstance(kind, list) and "number" in kind):
+                numbers.append(node)
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(schema)
+    return bool(numbers) and all(n.get("minimum", -1) >= 0 and n.get("maximum", 2) <= 1 for n in numbers)
 
 
 # --- slots ----------------------------------------------------------------------------------------------------

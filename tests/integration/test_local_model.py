@@ -15,6 +15,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from routemoa.local_engine import LocalEngine, Request
 from routemoa.providers.local import LocalChatModel
+from routemoa.reply_schema import reply_schema
 
 pytestmark = pytest.mark.integration
 
@@ -235,6 +236,16 @@ def test_json_schema_replies_that_finish_always_parse():
     finished = [r for r in replies if r.response_metadata["finish_reason"] == "stop"]
     assert len(finished) >= 15, [r.text for r in replies]  # the rest ran into max_tokens mid-answer
     assert all(_scored(r.text) for r in finished), [r.text for r in finished if not _scored(r.text)]
+
+
+def test_scores_are_short_numbers_in_the_unit_interval():
+    schema = {"type": "json_schema", "json_schema": {"name": "reply", "schema": reply_schema(PEERS)}}
+    model = LocalChatModel(temperature=1.0, max_tokens=128).bind(response_format=schema)
+    replies = [model.invoke(SCORED_PROMPT.format(question="What is 12 + 7?")) for _ in range(4)]
+    for reply in replies:
+        if reply.response_metadata["finish_reason"] == "stop":
+            scores = [json.loads(reply.text)["self_score"], *json.loads(reply.text)["peer_scores"]]
+            assert all(0 <= x <= 1 and len(repr(x)) <= 5 for x in scores), reply.text
 
 
 def test_json_object_replies_are_json_objects():

@@ -6,7 +6,15 @@ import json
 
 import pytest
 
-from routemoa.local_engine import _first_stop, _held_back, bounded_strings, canonical_response_format, grammar_for
+from routemoa.local_engine import (
+    UNIT_NUMBER,
+    _first_stop,
+    _held_back,
+    bounded_strings,
+    canonical_response_format,
+    grammar_for,
+    unit_interval_numbers,
+)
 
 SCHEMA = {
     "type": "object",
@@ -86,3 +94,21 @@ def test_schema_grammars_keep_property_order_and_keep_control_characters_out_of_
     )
     assert root.index("zeta-kv") < root.index("alpha-kv")
     assert 'answer ::= "\\"" (char' in gbnf
+
+
+def test_scores_in_unit_interval_get_a_short_number_rule_and_other_numbers_keep_theirs():
+    from routemoa.reply_schema import reply_schema
+
+    def number_rule(schema: dict) -> str:
+        spec = {"type": "json_schema", "json_schema": {"name": "r", "schema": schema}}
+        grammar = grammar_for(canonical_response_format(spec), 128)
+        return next(line for line in grammar._grammar.splitlines() if line.startswith("number ::="))
+
+    assert unit_interval_numbers(reply_schema(2)) and number_rule(reply_schema(2)) == UNIT_NUMBER
+    unbounded = {
+        "type": "object",
+        "properties": {"p": {"type": "number", "minimum": 0, "maximum": 1}, "n": {"type": ["number", "null"]}},
+    }
+    assert not unit_interval_numbers(unbounded) and number_rule(unbounded) != UNIT_NUMBER
+    assert not unit_interval_numbers({"type": "object", "properties": {"a": {"type": "string"}}})
+    assert not unit_interval_numbers(SCHEMA)  # score has no bounds
