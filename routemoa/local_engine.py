@@ -32,7 +32,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,22 +233,21 @@ def _schema_of(response_format: dict) -> dict | None:
 def bounded_strings(schema: Any, max_chars: int) -> Any:
     """A copy of `schema` where every free-text string without maxLength gets maxLength `max_chars`."""
     schema = copy.deepcopy(schema)
-
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            free = (
-                node.get("type") == "string" and not {"maxLength", "enum", "const", "pattern", "format"} & node.keys()
-            )
-            if free:
-                node["maxLength"] = max_chars
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for value in node:
-                visit(value)
-
-    visit(schema)
+    for node in _schema_nodes(schema):
+        if node.get("type") == "string" and not {"maxLength", "enum", "const", "pattern", "format"} & node.keys():
+            node["maxLength"] = max_chars
     return schema
+
+
+def _schema_nodes(node: Any) -> Iterator[dict]:
+    """Every mapping inside a JSON schema (the schema itself included), depth first."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _schema_nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _schema_nodes(value)
 
 
 @functools.lru_cache(maxsize=64)
@@ -276,21 +275,13 @@ def grammar_for(response_format: str, max_tokens: int):
 
 def unit_interval_numbers(schema: Any) -> bool:
     """Whether `schema` has numbers and every one is bounded to [0, 1] (`minimum` >= 0, `maximum` <= 1)."""
-    numbers: list[dict] = []
-
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            kind = node.get("type")
-            if kind == "number" or (isinstance(kind, list) and "number" in kind):
-                numbers.append(node)
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for value in node:
-                visit(value)
-
-    visit(schema)
+    numbers = [n for n in _schema_nodes(schema) if _is_number(n)]
     return bool(numbers) and all(n.get("minimum", -1) >= 0 and n.get("maximum", 2) <= 1 for n in numbers)
+
+
+def _is_number(node: dict) -> bool:
+    kind = node.get("type")
+    return kind == "number" or (isinstance(kind, list) and "number" in kind)
 
 
 # --- slots ----------------------------------------------------------------------------------------------------
