@@ -8,7 +8,6 @@ import contextlib
 import json
 import os
 import sys
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -83,22 +82,14 @@ async def _ask(args: argparse.Namespace) -> dict:
 
 
 def _start_loading(pool: Pool) -> None:
-    """Load what the run needs in the background while the graph is imported: the in-process model
-    (one slot per local model) and the scorer's encoder. A failure there is left to the run to report."""
+    """Start loading the in-process model (one slot per local model) in the background, so that it
+    loads while the graph is imported; a missing model is left to the run to report."""
     from routemoa.local_engine import LocalModelUnavailable, engine
 
     local_models = sum(spec.provider == "local" for spec in pool.models)
     if local_models:
         with contextlib.suppress(LocalModelUnavailable):
             engine().preload(local_models)
-    threading.Thread(target=_warm_scorer, args=(pool,), name="routemoa-scorer-warm", daemon=True).start()
-
-
-def _warm_scorer(pool: Pool) -> None:
-    with contextlib.suppress(Exception):
-        from routemoa.scorer import pool_prior
-
-        pool_prior("warm-up", pool)
 
 
 def _pool(args: argparse.Namespace) -> str:
