@@ -168,7 +168,7 @@ def _evaluate(net: ScorerNet, embedder: _Embedder, idx: np.ndarray, labels: np.n
     return metrics
 
 
-def _fit(
+def fit_head(
     config, embedder, labels, cluster_ids, train_idx, val_idx, device, desc="train", progress=True, contrastive=None
 ):
     """Train one head on `train_idx`, early-stopped on `val_idx`: (net, best epoch, validation metrics).
@@ -271,7 +271,7 @@ def _calibrate(
         held_idx = np.concatenate([train_idx[held[train_idx]], val_idx[held[val_idx]]])
         if len(fit_idx) < 2 or len(held_idx) == 0:
             continue
-        head, _, _ = _fit(
+        head, _, _ = fit_head(
             frozen, embedder, labels, cluster_ids, fit_idx, stop_idx, device, f"fold {number}", progress, contrastive
         )
         folds.append(fold("unseen", fit_idx, held_idx, head))
@@ -314,7 +314,7 @@ def train_scorer(
     contrastive = (
         kmeans(base, min(config.contrastive_clusters, len(base)), config.seed) if config.contrastive_clusters else None
     )
-    net, best_epoch, val_metrics = _fit(
+    net, best_epoch, val_metrics = fit_head(
         config, embedder, labels, cluster_ids, train_idx, val_idx, device, progress=progress, contrastive=contrastive
     )
 
