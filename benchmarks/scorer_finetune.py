@@ -60,10 +60,16 @@ class LayerStack(torch.nn.Module):
 
 
 class CachedStates:
-    """The trainer's embedder interface (`base`, `model`, `__call__(idx, train)`) over cached token states."""
+    """The trainer's embedder interface (`base`, `model`, `__call__(idx, train)`) over cached token states.
 
-    def __init__(self, states: list[torch.Tensor], stack: LayerStack | None, base: np.ndarray):
-        self.states, self.model, self.base = states, stack, torch.as_tensor(base)
+    `base` holds the untuned encoder's vectors; `model` is the trainable stack (None: frozen, `base` is served).
+    """
+
+    def __init__(self, states: list[torch.Tensor], stack: LayerStack, trainable: bool):
+        self.states, self.model = states, stack
+        self.base = torch.as_tensor(self.embed_all())
+        if not trainable:
+            self.model = None
 
     def __call__(self, idx: np.ndarray, train: bool) -> torch.Tensor:
         if self.model is None:
@@ -124,13 +130,9 @@ def run(name: str, train, test, layers: list[int], config: TrainConfig) -> list[
         started = time.perf_counter()
         top = encoder[0].auto_model.encoder.layer[depth - k :] if k else []
         states = [lower_states(encoder, t, depth - k) for t in texts]
-        embedders = [CachedStates(s, LayerStack(top), np.zeros((len(s), 384), np.float32)) for s in states]
-        embedders[1].model = embedders[0].model
-        base = embedders[0].embed_all()
-        if k == 0:
-            embedders = [CachedStates(s, None, e.embed_all()) for s, e in zip(states, embedders)]
-        embedders[0].base = torch.as_tensor(base)
-        clusters = clusters_of(train, base, config.seed)
+        stack = LayerStack(top)  # shared: the test queries go through the layers as trained
+        embedders = [CachedStates(s, stack, trainable=k > 0) for s in states]
+        clusters = clusters_of(train, embedders[0].base.numpy(), config.seed)
         seed_everything(config.seed)
         net, epoch, val = fit_head(
             replace(config, freeze_encoder=k == 0),
