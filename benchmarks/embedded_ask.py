@@ -13,11 +13,13 @@
    alone with all CPU threads, with one, and with the engine's default (one
    decoding thread, every CPU for the prompt). Per variant: median wall, aggregate decode
    tokens/s, and the 3-slot / 1-slot throughput ratio. Also the slot load time.
-3. JSON-constrained decoding, CPU milliseconds per token of the calling thread
-   (one thread, so load on other cores barely moves it), interleaved for `--rounds`
-   rounds: llama-cpp-python's `generate` (the grammar filters the whole vocabulary at
-   every token) vs `routemoa.local_sampling.decode` (the grammar checks the drawn
-   token, and filters the vocabulary only when it rejects it).
+3. JSON-constrained decoding of a layer-2 agent's scored reply (answer, self score, three
+   peer scores), CPU of the calling thread (one thread, so load on other cores barely moves
+   it), interleaved for `--rounds` rounds: llama-cpp-python's `generate` (the grammar filters
+   the whole vocabulary at every token), `routemoa.local_sampling.decode` drawing every token
+   (the grammar checks the drawn token, and filters the vocabulary only when it rejects it),
+   and `decode` as served (the keys and punctuation the grammar forces are evaluated in
+   batches). Per way: median CPU ms per reply, CPU ms per token, tokens per reply.
 """
 
 from __future__ import annotations
@@ -32,8 +34,11 @@ import sys
 import threading
 import time
 
+from routemoa import prompts
+from routemoa.candidates import candidate_blocks
 from routemoa.local_engine import LocalEngine, Request, cpu_count, grammar_for
 from routemoa.local_sampling import decode
+from routemoa.reply_schema import reply_schema
 
 LAYER_PROMPTS = [
     "Explain why the sky is blue to a ten-year-old.",
@@ -84,45 +89,61 @@ def layer(engine: LocalEngine, prompts: list[str], max_tokens: int = 128) -> tup
 
 
 REPLY_FORMAT = json.dumps(
-    {
-        "type": "json_schema",
-        "json_schema": {
-            "name": "reply",
-            "schema": {
-                "type": "object",
-                "properties": {"answer": {"type": "string"}, "self_score": {"type": "number"}},
-                "required": ["answer", "self_score"],
-            },
-        },
-    }
+    {"type": "json_schema", "json_schema": {"name": "scored_reply", "schema": reply_schema(3), "strict": True}}
+)
+"""A layer-2 agent's reply: answer, self score and three peer scores (what RouteMoA's agents are asked for)."""
+SCORED_PROMPT = prompts.ANSWER_WITH_PEER_SCORES.format(
+    question="What is 12 + 7?",
+    count=3,
+    candidates=candidate_blocks(["12 + 7 = 19.", "The answer is 21.", "Nineteen."]),
 )
 
 
-def json_token_cpu_ms(rounds: int) -> dict:
-    """CPU ms per JSON-constrained token: the grammar on every token vs on the drawn token, interleaved."""
+def json_reply_cpu(rounds: int) -> dict:
+    """CPU ms per JSON-constrained reply and token, interleaved: llama-cpp-python's `generate` (the grammar
+    filters the vocabulary at every token), `decode` drawing every token (the grammar checks the drawn one),
+    and `decode` as served (what the grammar forces is evaluated in batches, `local_sampling`)."""
     engine = LocalEngine(slots=1)
     engine.warm()
     slot = engine._acquire()
-    llm, grammar = slot.llm, grammar_for(REPLY_FORMAT, 128)
-    chat = slot.chat(messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": LAYER_PROMPTS[1]}])
+    llm, grammar = slot.llm, grammar_for(REPLY_FORMAT, 160)
+    chat = slot.chat(messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": SCORED_PROMPT}])
     prompt = llm.tokenize(chat.prompt.encode(), add_bos=not chat.added_special, special=True)
     ways = {
         "grammar_every_token": lambda: llm.generate(prompt, grammar=grammar, temp=0.7, top_p=0.9, top_k=40, min_p=0.05),
-        "grammar_on_drawn_token": lambda: decode(llm, prompt, 0.7, grammar),
+        "grammar_on_drawn_token": lambda: decode(llm, prompt, 0.7, grammar, forward_forced=False),
+        "forced_text_forwarded": lambda: decode(llm, prompt, 0.7, grammar),
     }
-    samples: dict[str, list[float]] = {name: [] for name in ways}
+    samples: dict[str, list[tuple[float, int]]] = {name: [] for name in ways}
     for _ in range(rounds):
         for name, tokens in ways.items():
+            llm.eval(prompt)  # the prompt is cached: each way times its reply only
             started, generated = time.thread_time(), []
             for token in tokens():
-                if llm.token_eos() == token or len(generated) >= 96:
+                if llm.token_eos() == token or len(generated) >= 160:
                     break
                 generated.append(token)
-            samples[name].append((time.thread_time() - started) * 1000 / max(1, len(generated)))
+            samples[name].append(((time.thread_time() - started) * 1000, len(generated)))
     engine._release(slot)
     engine.close()
-    out = {name: round(statistics.median(ms), 1) for name, ms in samples.items()}
-    return {**out, "ratio": round(out["grammar_on_drawn_token"] / out["grammar_every_token"], 2)}
+    out = {
+        name: {
+            "cpu_ms_per_reply_median": round(statistics.median(ms for ms, _ in runs), 1),
+            "cpu_ms_per_token": round(sum(ms for ms, _ in runs) / max(1, sum(n for _, n in runs)), 1),
+            "tokens_per_reply_median": statistics.median(n for _, n in runs),
+        }
+        for name, runs in samples.items()
+    }
+    per_token = {name: v["cpu_ms_per_token"] for name, v in out.items()}
+    return {
+        **out,
+        "per_token_ratio_drawn_vs_every": round(
+            per_token["grammar_on_drawn_token"] / per_token["grammar_every_token"], 2
+        ),
+        "per_token_ratio_forwarded_vs_drawn": round(
+            per_token["forced_text_forwarded"] / per_token["grammar_on_drawn_token"], 2
+        ),
+    }
 
 
 def summarise(samples: list[tuple[float, int]]) -> dict:
@@ -165,7 +186,7 @@ def main() -> int:
     for engine in (one, three, one_thread, default):
         engine.close()
 
-    json_tokens = json_token_cpu_ms(args.rounds)
+    json_replies = json_reply_cpu(args.rounds)
     asks = [cold_ask(args.question) for _ in range(args.asks)]
     walls = [a["wall_s"] for a in asks]
     report = {
@@ -174,7 +195,7 @@ def main() -> int:
         "slot_load_s_median": round(statistics.median(load_s), 3),
         **engines,
         "layer_throughput_3_vs_1_slots": round(ratio, 2),
-        "json_token_cpu_ms_median": json_tokens,
+        "json_reply_cpu": json_replies,
         "ask": {
             "question": args.question,
             "runs": len(asks),

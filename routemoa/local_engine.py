@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from routemoa.local_sampling import decode
+from routemoa.local_sampling import decode, vocabulary
 
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SERVED_FILE = "SmolLM2-135M-Instruct.F16-from-Q4_1.gguf"
@@ -59,6 +59,10 @@ UNIT_NUMBER = r'number ::= ("0" ("." [0-9] ([0-9] [0-9]?)?)? | "1" ("." "0" ("0"
 """A number in [0, 1] with at most three decimals: replaces the converter's `number` (up to 16 digits
 before and after the point and an exponent) when every number of the schema lies in [0, 1], as
 scores do; SmolLM2 otherwise spent up to ~50 tokens, one per digit, on a score like 5968132899134033."""
+COMPACT_SPACE = 'space ::= ""'
+"""Schema grammars write compact JSON (the converter allows a space after every key, colon and comma): the
+keys and punctuation are then the only text allowed, and `local_sampling.decode` evaluates them in one batch
+instead of decoding them token by token (a scored reply: ~11 evaluations instead of ~28, CPU x0.3)."""
 _SCHEMA_CHAR = r'char ::= [^"\\] |'
 _STRICT_CHAR = r'char ::= [^"\\\x7F\x00-\x1F] |'
 """The schema converter lets raw control characters into strings (invalid JSON); this is JSON_GBNF's char class."""
@@ -268,6 +272,7 @@ def grammar_for(response_format: str, max_tokens: int):
     except Exception as exc:  # the converter raises bare exceptions on schemas it cannot express
         raise ValueError(f"response_format schema not supported by llama.cpp grammars: {exc}") from exc
     gbnf = gbnf.replace(_SCHEMA_CHAR, _STRICT_CHAR)
+    gbnf = re.sub(r"^space ::= .*$", COMPACT_SPACE, gbnf, count=1, flags=re.MULTILINE)
     if unit_interval_numbers(schema):
         gbnf = re.sub(r"^number ::= .*$", lambda _: UNIT_NUMBER, gbnf, count=1, flags=re.MULTILINE)
     return LlamaGrammar.from_string(gbnf, verbose=False)
@@ -402,6 +407,7 @@ class LocalEngine:
                 n_threads_batch=self.batch_threads,
                 verbose=False,
             )
+        vocabulary(llm)  # read now, while the slot loads (in the background when preloading), not at the first reply
         token_text = lambda token: llm.detokenize([token], special=True).decode("utf-8", errors="ignore")  # noqa: E731
         chat = Jinja2ChatFormatter(
             template=llm.metadata["tokenizer.chat_template"],

@@ -7,16 +7,30 @@ and asks the grammar about that one token only; when the grammar rejects it, the
 whole vocabulary is filtered and the token drawn again (llama.cpp's own server samples
 the same way). Every reply still follows the grammar. The longest prefix of the prompt
 still in the context's KV cache is reused, as `generate` does.
+
+Text the grammar forces (a JSON reply's keys and punctuation) is not decoded token by token:
+after each drawn token, `forced_text` asks a copy of the grammar which one-character tokens
+it allows; while only one is allowed that character is forced. The forced text is tokenized
+and evaluated in the same llama.cpp batch as the drawn token (a batch of 5 tokens costs about
+twice one token, not five times), all but its last token: the model draws that one itself,
+through the grammar, so it may join the forced text to what follows as the model would (`{"`
+rather than `{` then `"`). When the grammar then allows only the end of the reply, the reply
+ends without another evaluation. Multi-byte characters are probed through the tokens of their
+lead bytes, so a position that also allows a non-ASCII character is not forced.
 """
 
 from __future__ import annotations
 
 import ctypes
 import math
+import threading
 from collections.abc import Generator
+from dataclasses import dataclass, field
 from typing import Any
 
 TOP_K, TOP_P, MIN_P = 40, 0.9, 0.05
+FORCED_MAX_CHARS = 64
+"""Longest forced text taken at once (a JSON schema's longest key and punctuation fit well within it)."""
 
 
 def _chain(temperature: float) -> Any:
@@ -53,27 +67,133 @@ def _reuse_cached_prefix(llm: Any, prompt: list[int]) -> list[int]:
     return prompt[keep:]
 
 
-def decode(llm: Any, prompt: list[int], temperature: float, grammar: Any | None = None) -> Generator[int, None, None]:
+@dataclass
+class Vocabulary:
+    """What forwarding forced text needs to know of a model's vocabulary (`vocabulary`)."""
+
+    pieces: list[bytes]
+    """Every token's bytes, by id."""
+    chars: dict[int, str]
+    """The probe tokens of one printable ASCII character (or tab, newline), by id."""
+    probes: list[int]
+    """Those, the tokens of one UTF-8 lead byte, and the end-of-generation token."""
+    end: int
+    _extendable: dict[int, bool] = field(default_factory=dict)
+
+    def extendable(self, token: int) -> bool:
+        """Whether a longer token begins with `token`'s bytes (the model might have drawn it instead)."""
+        if token not in self._extendable:
+            piece = self.pieces[token]
+            self._extendable[token] = any(len(p) > len(piece) and p.startswith(piece) for p in self.pieces)
+        return self._extendable[token]
+
+
+_VOCABULARIES: dict[str, Vocabulary] = {}
+_VOCABULARIES_LOCK = threading.Lock()
+
+
+def vocabulary(llm: Any) -> Vocabulary:
+    """`llm`'s Vocabulary, read once per model file (~0.15 s; `local_engine` reads it as a slot loads)."""
+    from llama_cpp import llama_cpp as lib
+
+    with _VOCABULARIES_LOCK:
+        found = _VOCABULARIES.get(llm.model_path)
+        if found is None:
+            vocab = lib.llama_model_get_vocab(llm.model)
+            buffer = ctypes.create_string_buffer(256)
+            pieces = []
+            for token in range(llm.n_vocab()):
+                size = lib.llama_token_to_piece(vocab, token, buffer, len(buffer), 0, False)
+                pieces.append(buffer.raw[: max(size, 0)])
+            ones = [(t, p) for t, p in enumerate(pieces) if len(p) == 1]
+            chars = {t: p.decode() for t, p in ones if 0x20 <= p[0] < 0x7F or p in (b"\n", b"\t")}
+            leads = [t for t, p in ones if 0xC2 <= p[0] <= 0xF4]
+            end = llm.token_eos()
+            found = _VOCABULARIES[llm.model_path] = Vocabulary(pieces, chars, [*chars, *leads, end], end)
+        return found
+
+
+def forced_text(checker: Any, probes: Vocabulary) -> tuple[str, bool]:
+    """The text `checker` (a grammar sampler) allows next and nothing else, and whether it then
+    allows only the end of generation."""
+    from llama_cpp import llama_cpp as lib
+
+    size = len(probes.probes)
+    data = (lib.llama_token_data * size)()
+    array = lib.llama_token_data_array(data=data, size=size, selected=-1, sorted=False)
+    probe = lib.llama_sampler_clone(checker)
+    text = ""
+    try:
+        while len(text) < FORCED_MAX_CHARS:
+            for i, token in enumerate(probes.probes):
+                data[i] = lib.llama_token_data(id=token, logit=0.0, p=0.0)
+            array.size, array.selected = size, -1
+            lib.llama_sampler_apply(probe, ctypes.byref(array))
+            allowed = [int(data[i].id) for i in range(size) if math.isfinite(data[i].logit)]
+            if allowed == [probes.end]:
+                return text, True
+            if len(allowed) != 1 or allowed[0] not in probes.chars:  # a choice, or a multi-byte character
+                return text, False
+            text += probes.chars[allowed[0]]
+            lib.llama_sampler_accept(probe, allowed[0])
+        return text, False
+    finally:
+        lib.llama_sampler_free(probe)
+
+
+def _forced_tokens(llm: Any, text: str) -> list[int]:
+    """`text` as tokens, or none when the tokens do not spell exactly `text`."""
+    tokens = llm.tokenize(text.encode("utf-8"), add_bos=False, special=False) if text else []
+    return tokens if llm.detokenize(tokens, special=False) == text.encode("utf-8") else []
+
+
+def grammar_sampler(llm: Any, grammar: Any) -> Any:
+    """A llama.cpp grammar sampler of `llm`'s vocabulary for a `llama_cpp.LlamaGrammar` (free it with
+    `llama_sampler_free`)."""
+    from llama_cpp import llama_cpp as lib
+
+    return lib.llama_sampler_init_grammar(
+        llm._model.vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8")
+    )
+
+
+def decode(
+    llm: Any, prompt: list[int], temperature: float, grammar: Any | None = None, forward_forced: bool = True
+) -> Generator[int, None, None]:
     """The tokens `llm` generates after `prompt`, one at a time; stop iterating to stop decoding.
 
-    `grammar` is a `llama_cpp.LlamaGrammar` (e.g. `local_engine.grammar_for`), or None.
+    `grammar` is a `llama_cpp.LlamaGrammar` (e.g. `local_engine.grammar_for`), or None. The text the
+    grammar forces comes in the same stream, evaluated in one batch with the prompt or the token drawn
+    before it, and a reply the grammar ends comes with `llm.token_eos()` last (`forward_forced=False`: every token
+    is drawn and evaluated on its own, for comparison).
     """
     from llama_cpp import llama_cpp as lib
     from llama_cpp._internals import LlamaTokenDataArray
 
     vocab_size = llm.n_vocab()
     chain = _chain(temperature)
-    checker = None
-    if grammar is not None:
-        checker = lib.llama_sampler_init_grammar(
-            llm._model.vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8")
-        )
+    checker = grammar_sampler(llm, grammar) if grammar is not None else None
     every = LlamaTokenDataArray(n_vocab=vocab_size)
     one = (lib.llama_token_data * 1)()
     drawn = lib.llama_token_data_array(data=one, size=1, selected=-1, sorted=False)
+    probes = vocabulary(llm) if checker is not None and forward_forced else None
     try:
-        llm.eval(_reuse_cached_prefix(llm, prompt))
+        pending = _reuse_cached_prefix(llm, prompt)
         while True:
+            if checker is not None and probes is not None:  # forward what the grammar forces
+                text, ends = forced_text(checker, probes)
+                forced = _forced_tokens(llm, text)
+                if not ends and forced and probes.extendable(forced[-1]):
+                    forced = forced[:-1]  # the model draws it: it may join what follows (`{` + `"` = `{"`)
+                for token in forced:
+                    lib.llama_sampler_accept(checker, token)
+                    lib.llama_sampler_accept(chain, token)
+                    pending.append(token)
+                    yield token
+                if ends and (forced or not text):
+                    yield probes.end  # the grammar allows nothing else: no evaluation needed
+                    return
+            llm.eval(pending)
             logits = ctypes.cast(lib.llama_get_logits_ith(llm.ctx, -1), ctypes.POINTER(ctypes.c_float))
             every.copy_logits(_as_array(logits, vocab_size))
             lib.llama_sampler_apply(chain, ctypes.byref(every.candidates))
@@ -90,7 +210,7 @@ def decode(llm: Any, prompt: list[int], temperature: float, grammar: Any | None 
                 lib.llama_sampler_accept(checker, token)
             lib.llama_sampler_accept(chain, token)
             yield token
-            llm.eval([token])
+            pending = [token]
     finally:
         lib.llama_sampler_free(chain)
         if checker is not None:

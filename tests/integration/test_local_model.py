@@ -12,8 +12,11 @@ import time
 
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
+from llama_cpp import llama_cpp
+from llama_cpp.llama_grammar import LlamaGrammar
 
-from routemoa.local_engine import LocalEngine, Request
+from routemoa import local_sampling
+from routemoa.local_engine import LocalEngine, Request, canonical_response_format, grammar_for
 from routemoa.providers.local import LocalChatModel
 from routemoa.reply_schema import reply_schema
 
@@ -112,6 +115,67 @@ def test_every_token_is_checked_against_the_grammar():
     hot = LocalChatModel(temperature=1.5, max_tokens=8).bind(response_format=choice)
     replies = {hot.invoke("Write a poem about the sea.").text for _ in range(6)}
     assert replies <= {'"yes"', '"no"', '"maybe"'}, replies
+
+
+def _slot_model():
+    """A loaded llama.cpp model (the engine's one slot) and the engine to close."""
+    engine = LocalEngine(slots=1)
+    engine.warm()
+    return engine, engine._free[0].llm
+
+
+def test_grammar_forced_text_stops_at_a_choice_and_at_a_non_ascii_alternative():
+    engine, llm = _slot_model()
+    try:
+        probes = local_sampling.vocabulary(llm)
+
+        def forced(gbnf: str) -> tuple[str, bool]:
+            checker = local_sampling.grammar_sampler(llm, LlamaGrammar.from_string(gbnf, verbose=False))
+            try:
+                return local_sampling.forced_text(checker, probes)
+            finally:
+                llama_cpp.llama_sampler_free(checker)
+
+        assert forced('root ::= "{\\"answer\\":" [0-9]') == ('{"answer":', False)
+        assert forced('root ::= "ab" ("e" | "é")') == ("ab", False)  # é begins with a byte that is no ASCII character
+        assert forced('root ::= "done."') == ("done.", True)
+        scored = grammar_for(canonical_response_format(SCHEMA_FORMAT), 128)
+        checker = local_sampling.grammar_sampler(llm, scored)
+        try:
+            assert local_sampling.forced_text(checker, probes) == ('{"answer":"', False)
+        finally:
+            llama_cpp.llama_sampler_free(checker)
+    finally:
+        engine.close()
+
+
+def test_forced_text_is_evaluated_in_batches_and_replies_match_the_grammar():
+    """A scored reply needs far fewer evaluations than tokens, and reads as the schema asks."""
+    engine, llm = _slot_model()
+    evaluations = []
+    real_eval = llm.eval
+    llm.eval = lambda tokens: (evaluations.append(list(tokens)), real_eval(tokens))[1]
+    try:
+        grammar = grammar_for(canonical_response_format(SCHEMA_FORMAT), 128)
+        prompt = llm.tokenize(SCORED_PROMPT.format(question="What is 12 + 7?").encode())
+        for temperature in (0.0, 0.9, 0.9):
+            evaluations.clear()
+            tokens = []
+            for token in local_sampling.decode(llm, prompt, temperature, grammar):
+                if token == llm.token_eos():
+                    break
+                tokens.append(token)
+            assert len(tokens) < 128, "the reply did not end"
+            text = llm.detokenize(tokens).decode()
+            assert _scored(text) and text.startswith('{"answer":"'), text
+            # The first evaluation is the prompt and the forced '{"answer":"'; the grammar's closing '}' is never evaluated.
+            opening = llm.tokenize(b'{"answer":"', add_bos=False)
+            assert evaluations[0][-len(opening) :] == opening == tokens[: len(opening)]
+            assert sum(len(batch) for batch in evaluations[1:]) < len(tokens)
+            assert len(evaluations) < len(tokens) - 8, (evaluations, len(tokens), text)
+    finally:
+        llm.eval = real_eval
+        engine.close()
 
 
 def test_invoke_reports_usage_timing_and_honours_max_tokens():
