@@ -19,7 +19,8 @@
    the whole vocabulary at every token), `routemoa.local_sampling.decode` drawing every token
    (the grammar checks the drawn token, and filters the vocabulary only when it rejects it),
    and `decode` as served (the keys and punctuation the grammar forces are evaluated in
-   batches). Per way: median CPU ms per reply, CPU ms per token, tokens per reply.
+   batches), for four questions each round. Per way: median CPU ms per reply, mean tokens and
+   model evaluations per reply, CPU ms per token (all CPU over all tokens).
 """
 
 from __future__ import annotations
@@ -92,45 +93,62 @@ REPLY_FORMAT = json.dumps(
     {"type": "json_schema", "json_schema": {"name": "scored_reply", "schema": reply_schema(3), "strict": True}}
 )
 """A layer-2 agent's reply: answer, self score and three peer scores (what RouteMoA's agents are asked for)."""
-SCORED_PROMPT = prompts.ANSWER_WITH_PEER_SCORES.format(
-    question="What is 12 + 7?",
-    count=3,
-    candidates=candidate_blocks(["12 + 7 = 19.", "The answer is 21.", "Nineteen."]),
+SCORED_QUESTIONS = (
+    "What is 12 + 7?",
+    "What is the capital of France?",
+    "Is 91 a prime number?",
+    "Why is the sky blue?",
 )
+CANDIDATES = ("12 + 7 = 19.", "The answer is 21.", "Nineteen.")
 
 
 def json_reply_cpu(rounds: int) -> dict:
-    """CPU ms per JSON-constrained reply and token, interleaved: llama-cpp-python's `generate` (the grammar
-    filters the vocabulary at every token), `decode` drawing every token (the grammar checks the drawn one),
-    and `decode` as served (what the grammar forces is evaluated in batches, `local_sampling`)."""
+    """CPU ms and model evaluations per JSON-constrained reply, interleaved: llama-cpp-python's `generate`
+    (the grammar filters the vocabulary at every token), `decode` drawing every token (the grammar checks
+    the drawn one), and `decode` as served (what the grammar forces is evaluated in batches)."""
     engine = LocalEngine(slots=1)
     engine.warm()
     slot = engine._acquire()
     llm, grammar = slot.llm, grammar_for(REPLY_FORMAT, 160)
-    chat = slot.chat(messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": SCORED_PROMPT}])
-    prompt = llm.tokenize(chat.prompt.encode(), add_bos=not chat.added_special, special=True)
+    evaluations = [0]
+    evaluate = llm.eval
+
+    def counted(tokens):
+        evaluations[0] += 1
+        return evaluate(tokens)
+
+    llm.eval = counted
     ways = {
-        "grammar_every_token": lambda: llm.generate(prompt, grammar=grammar, temp=0.7, top_p=0.9, top_k=40, min_p=0.05),
-        "grammar_on_drawn_token": lambda: decode(llm, prompt, 0.7, grammar, forward_forced=False),
-        "forced_text_forwarded": lambda: decode(llm, prompt, 0.7, grammar),
+        "grammar_every_token": lambda p: llm.generate(p, grammar=grammar, temp=0.7, top_p=0.9, top_k=40, min_p=0.05),
+        "grammar_on_drawn_token": lambda p: decode(llm, p, 0.7, grammar, forward_forced=False),
+        "forced_text_forwarded": lambda p: decode(llm, p, 0.7, grammar),
     }
-    samples: dict[str, list[tuple[float, int]]] = {name: [] for name in ways}
+    samples: dict[str, list[tuple[float, int, int]]] = {name: [] for name in ways}
     for _ in range(rounds):
-        for name, tokens in ways.items():
-            llm.eval(prompt)  # the prompt is cached: each way times its reply only
-            started, generated = time.thread_time(), []
-            for token in tokens():
-                if llm.token_eos() == token or len(generated) >= 160:
-                    break
-                generated.append(token)
-            samples[name].append(((time.thread_time() - started) * 1000, len(generated)))
+        for question in SCORED_QUESTIONS:
+            text = prompts.ANSWER_WITH_PEER_SCORES.format(
+                question=question, count=len(CANDIDATES), candidates=candidate_blocks(CANDIDATES)
+            )
+            chat = slot.chat(messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": text}])
+            prompt = llm.tokenize(chat.prompt.encode(), add_bos=not chat.added_special, special=True)
+            for name, tokens in ways.items():
+                evaluate(prompt)  # the prompt is cached: each way times its reply only
+                started, generated, evaluations[0] = time.thread_time(), [], 0
+                for token in tokens(prompt):
+                    if llm.token_eos() == token or len(generated) >= 160:
+                        break
+                    generated.append(token)
+                samples[name].append(((time.thread_time() - started) * 1000, len(generated), evaluations[0]))
+    llm.eval = evaluate
     engine._release(slot)
     engine.close()
     out = {
         name: {
-            "cpu_ms_per_reply_median": round(statistics.median(ms for ms, _ in runs), 1),
-            "cpu_ms_per_token": round(sum(ms for ms, _ in runs) / max(1, sum(n for _, n in runs)), 1),
-            "tokens_per_reply_median": statistics.median(n for _, n in runs),
+            "replies": len(runs),
+            "cpu_ms_per_reply_median": round(statistics.median(ms for ms, _, _ in runs), 1),
+            "tokens_per_reply_mean": round(statistics.mean(n for _, n, _ in runs), 1),
+            "evaluations_per_reply_mean": round(statistics.mean(e for _, _, e in runs), 1),
+            "cpu_ms_per_token": round(sum(ms for ms, _, _ in runs) / max(1, sum(n for _, n, _ in runs)), 1),
         }
         for name, runs in samples.items()
     }
