@@ -1,12 +1,14 @@
 """Embedded pool speed: cold-process `routemoa ask` wall time, and llama.cpp decoding with 1 vs 3 slots.
 
-    python benchmarks/embedded_ask.py [--asks 3] [--rounds 5] [--question "What is 12 + 7?"]
+    python benchmarks/embedded_ask.py [--asks 3] [--rounds 5] [--question "What is 12 + 7?"] [--baseline TREE]
 
 1. `routemoa ask QUESTION --json` in a fresh process, `--asks` times (everything
    counted: imports, scorer, model load, every layer and the aggregator): median
    wall seconds, the process's CPU seconds (user + system: what a shared, loaded
    machine inflates least; on an idle machine wall time cannot go below CPU
    seconds / CPUs), calls, prompt and output tokens, output tokens per wall second.
+   With `--baseline TREE` (another checkout, e.g. a `git worktree` of an older commit) its
+   `routemoa ask` runs alternate with this tree's, and the wall-time ratio is printed.
 2. In one process, a layer of three concurrent calls (agent-style prompt,
    max_tokens 128) on an engine with 1 slot (calls queue) and on one with 3
    slots (calls decode at once), interleaved for `--rounds` rounds; and one call
@@ -49,12 +51,19 @@ LAYER_PROMPTS = [
 SYSTEM = "You are a careful assistant. Answer in full sentences."
 
 
-def cold_ask(question: str) -> dict:
-    """One `routemoa ask --json` in a new process: wall seconds and the run's bill."""
+def cold_ask(question: str, tree: str | None = None) -> dict:
+    """One `routemoa ask --json` in a new process (`tree`: a checkout of routemoa to run instead of the
+    installed one): wall seconds and the run's bill."""
+    env = {**os.environ, "PYTHONPATH": tree} if tree else None
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "routemoa.cli", "ask", question, "--json"], capture_output=True, text=True, timeout=900
+        [sys.executable, "-m", "routemoa.cli", "ask", question, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+        cwd=tree,
     )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -164,6 +173,25 @@ def json_reply_cpu(rounds: int) -> dict:
     }
 
 
+def ask_summary(question: str, asks: list[dict]) -> dict:
+    """Medians and every run's figures of cold asks."""
+    walls = [a["wall_s"] for a in asks]
+    return {
+        "question": question,
+        "runs": len(asks),
+        "wall_s_median": round(statistics.median(walls), 2),
+        "wall_s_all": [round(w, 2) for w in walls],
+        "cpu_s_median": round(statistics.median(a["cpu_s"] for a in asks), 2),
+        "cpu_s_all": [round(a["cpu_s"], 2) for a in asks],
+        "input_tokens": [a["input_tokens"] for a in asks],
+        "calls": [a["calls"] for a in asks],
+        "layers": [a["layers"] for a in asks],
+        "decisions": [a["decision"] for a in asks],
+        "output_tokens": [a["output_tokens"] for a in asks],
+        "output_tokens_per_wall_s_median": round(statistics.median(a["output_tokens"] / a["wall_s"] for a in asks), 1),
+    }
+
+
 def summarise(samples: list[tuple[float, int]]) -> dict:
     walls = [w for w, _ in samples]
     rates = [t / w for w, t in samples]
@@ -178,6 +206,11 @@ def main() -> int:
     parser.add_argument("--asks", type=int, default=3, help="cold-process `routemoa ask` runs")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of the slot comparison")
     parser.add_argument("--question", default="What is 12 + 7?")
+    parser.add_argument(
+        "--baseline",
+        metavar="TREE",
+        help="also time `routemoa ask` from this checkout (e.g. `git worktree add /tmp/base HEAD~1`), alternating",
+    )
     args = parser.parse_args()
 
     one, three = LocalEngine(slots=1, threads=cpu_count()), LocalEngine(slots=3, threads=cpu_count())
@@ -205,8 +238,11 @@ def main() -> int:
         engine.close()
 
     json_replies = json_reply_cpu(args.rounds)
-    asks = [cold_ask(args.question) for _ in range(args.asks)]
-    walls = [a["wall_s"] for a in asks]
+    trees = {"ask": None, **({"ask_baseline": args.baseline} if args.baseline else {})}
+    asks: dict[str, list[dict]] = {name: [] for name in trees}
+    for _ in range(args.asks):
+        for name, tree in trees.items():
+            asks[name].append(cold_ask(args.question, tree))
     report = {
         "cpus": cpu_count(),
         "load_average_1min": round(os.getloadavg()[0], 1),
@@ -214,23 +250,13 @@ def main() -> int:
         **engines,
         "layer_throughput_3_vs_1_slots": round(ratio, 2),
         "json_reply_cpu": json_replies,
-        "ask": {
-            "question": args.question,
-            "runs": len(asks),
-            "wall_s_median": round(statistics.median(walls), 2),
-            "wall_s_all": [round(w, 2) for w in walls],
-            "cpu_s_median": round(statistics.median(a["cpu_s"] for a in asks), 2),
-            "cpu_s_all": [round(a["cpu_s"], 2) for a in asks],
-            "input_tokens": [a["input_tokens"] for a in asks],
-            "calls": [a["calls"] for a in asks],
-            "layers": [a["layers"] for a in asks],
-            "decisions": [a["decision"] for a in asks],
-            "output_tokens": [a["output_tokens"] for a in asks],
-            "output_tokens_per_wall_s_median": round(
-                statistics.median(a["output_tokens"] / a["wall_s"] for a in asks), 1
-            ),
-        },
+        **{name: ask_summary(args.question, runs) for name, runs in asks.items()},
     }
+    if args.baseline:
+        report["ask_baseline"]["tree"] = args.baseline
+        report["ask_wall_ratio_vs_baseline"] = round(
+            report["ask"]["wall_s_median"] / report["ask_baseline"]["wall_s_median"], 2
+        )
     print("command: python " + " ".join(sys.argv))
     print(json.dumps(report, indent=2))
     return 0
