@@ -62,7 +62,7 @@ scores do; SmolLM2 otherwise spent up to ~50 tokens, one per digit, on a score l
 COMPACT_SPACE = 'space ::= ""'
 """Schema grammars write compact JSON (the converter allows a space after every key, colon and comma): the
 keys and punctuation are then the only text allowed, and `local_sampling.decode` evaluates them in one batch
-instead of decoding them token by token (a scored reply: ~11 evaluations instead of ~28, CPU x0.3)."""
+instead of decoding them token by token (a layer-2 scored reply: ~18 evaluations instead of ~34, CPU x0.6)."""
 _SCHEMA_CHAR = r'char ::= [^"\\] |'
 _STRICT_CHAR = r'char ::= [^"\\\x7F\x00-\x1F] |'
 """The schema converter lets raw control characters into strings (invalid JSON); this is JSON_GBNF's char class."""

@@ -12,9 +12,9 @@ Text the grammar forces (a JSON reply's keys and punctuation) is not decoded tok
 after each drawn token, `forced_text` asks a copy of the grammar which one-character tokens
 it allows; while only one is allowed that character is forced. The forced text is tokenized
 and evaluated in the same llama.cpp batch as the drawn token (a batch of 5 tokens costs about
-twice one token, not five times), all but its last token: the model draws that one itself,
-through the grammar, so it may join the forced text to what follows as the model would (`{"`
-rather than `{` then `"`). When the grammar then allows only the end of the reply, the reply
+twice one token, not five times), except a last token that a longer token begins with: the model
+draws that one itself, through the grammar, so it may join the forced text to what follows as the
+model would (`{"` rather than `{` then `"`). When the grammar then allows only the end of the reply, the reply
 ends without another evaluation. Multi-byte characters are probed through the tokens of their
 lead bytes, so a position that also allows a non-ASCII character is not forced.
 """
@@ -113,28 +113,28 @@ def vocabulary(llm: Any) -> Vocabulary:
         return found
 
 
-def forced_text(checker: Any, probes: Vocabulary) -> tuple[str, bool]:
+def forced_text(checker: Any, vocab: Vocabulary) -> tuple[str, bool]:
     """The text `checker` (a grammar sampler) allows next and nothing else, and whether it then
     allows only the end of generation."""
     from llama_cpp import llama_cpp as lib
 
-    size = len(probes.probes)
+    size = len(vocab.probes)
     data = (lib.llama_token_data * size)()
     array = lib.llama_token_data_array(data=data, size=size, selected=-1, sorted=False)
     probe = lib.llama_sampler_clone(checker)
     text = ""
     try:
         while len(text) < FORCED_MAX_CHARS:
-            for i, token in enumerate(probes.probes):
+            for i, token in enumerate(vocab.probes):
                 data[i] = lib.llama_token_data(id=token, logit=0.0, p=0.0)
             array.size, array.selected = size, -1
             lib.llama_sampler_apply(probe, ctypes.byref(array))
             allowed = [int(data[i].id) for i in range(size) if math.isfinite(data[i].logit)]
-            if allowed == [probes.end]:
+            if allowed == [vocab.end]:
                 return text, True
-            if len(allowed) != 1 or allowed[0] not in probes.chars:  # a choice, or a multi-byte character
+            if len(allowed) != 1 or allowed[0] not in vocab.chars:  # a choice, or a multi-byte character
                 return text, False
-            text += probes.chars[allowed[0]]
+            text += vocab.chars[allowed[0]]
             lib.llama_sampler_accept(probe, allowed[0])
         return text, False
     finally:
@@ -143,7 +143,9 @@ def forced_text(checker: Any, probes: Vocabulary) -> tuple[str, bool]:
 
 def _forced_tokens(llm: Any, text: str) -> list[int]:
     """`text` as tokens, or none when the tokens do not spell exactly `text`."""
-    tokens = llm.tokenize(text.encode("utf-8"), add_bos=False, special=False) if text else []
+    if not text:
+        return []
+    tokens = llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
     return tokens if llm.detokenize(tokens, special=False) == text.encode("utf-8") else []
 
 
@@ -176,14 +178,14 @@ def decode(
     every = LlamaTokenDataArray(n_vocab=vocab_size)
     one = (lib.llama_token_data * 1)()
     drawn = lib.llama_token_data_array(data=one, size=1, selected=-1, sorted=False)
-    probes = vocabulary(llm) if checker is not None and forward_forced else None
+    vocab = vocabulary(llm) if checker is not None and forward_forced else None
     try:
         pending = _reuse_cached_prefix(llm, prompt)
         while True:
-            if checker is not None and probes is not None:  # forward what the grammar forces
-                text, ends = forced_text(checker, probes)
+            if checker is not None and vocab is not None:  # forward what the grammar forces
+                text, ends = forced_text(checker, vocab)
                 forced = _forced_tokens(llm, text)
-                if not ends and forced and probes.extendable(forced[-1]):
+                if not ends and forced and vocab.extendable(forced[-1]):
                     forced = forced[:-1]  # the model draws it: it may join what follows (`{` + `"` = `{"`)
                 for token in forced:
                     lib.llama_sampler_accept(checker, token)
@@ -191,7 +193,7 @@ def decode(
                     pending.append(token)
                     yield token
                 if ends and (forced or not text):
-                    yield probes.end  # the grammar allows nothing else: no evaluation needed
+                    yield vocab.end  # the grammar allows nothing else: no evaluation needed
                     return
             llm.eval(pending)
             logits = ctypes.cast(lib.llama_get_logits_ith(llm.ctx, -1), ctypes.POINTER(ctypes.c_float))

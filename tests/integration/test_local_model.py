@@ -127,12 +127,12 @@ def _slot_model():
 def test_grammar_forced_text_stops_at_a_choice_and_at_a_non_ascii_alternative():
     engine, llm = _slot_model()
     try:
-        probes = local_sampling.vocabulary(llm)
+        vocab = local_sampling.vocabulary(llm)
 
         def forced(gbnf: str) -> tuple[str, bool]:
             checker = local_sampling.grammar_sampler(llm, LlamaGrammar.from_string(gbnf, verbose=False))
             try:
-                return local_sampling.forced_text(checker, probes)
+                return local_sampling.forced_text(checker, vocab)
             finally:
                 llama_cpp.llama_sampler_free(checker)
 
@@ -142,7 +142,7 @@ def test_grammar_forced_text_stops_at_a_choice_and_at_a_non_ascii_alternative():
         scored = grammar_for(canonical_response_format(SCHEMA_FORMAT), 128)
         checker = local_sampling.grammar_sampler(llm, scored)
         try:
-            assert local_sampling.forced_text(checker, probes) == ('{"answer":"', False)
+            assert local_sampling.forced_text(checker, vocab) == ('{"answer":"', False)
         finally:
             llama_cpp.llama_sampler_free(checker)
     finally:
