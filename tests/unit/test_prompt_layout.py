@@ -6,10 +6,12 @@ import json
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from routemoa import prompts
-from routemoa.candidates import REDACTED_MARKER, candidate_blocks
+from routemoa.candidates import REDACTED_MARKER, candidate_blocks, escape, new_marker
 from routemoa.graph import build_graph
 from routemoa.methods import METHODS
 from routemoa.runner import run_query
@@ -121,6 +123,22 @@ def test_an_answer_cannot_close_its_block_or_forge_one():
     assert text[spans[0][0] : spans[0][1]] == forged.replace(marker, REDACTED_MARKER)
     assert text[spans[1][0] : spans[1][1]] == "honest"
     assert candidate_blocks(["a"]) != candidate_blocks(["a"])  # a fresh marker per prompt
+
+
+@given(
+    st.lists(
+        st.one_of(st.text(max_size=12), st.sampled_from(["M0A1B2C3D", "m0a1b2c3d", "M0a1B2c3D", "\u0130\u212a\u017f"]))
+    ),
+    st.data(),
+)
+def test_escape_replaces_the_marker_in_any_case_as_the_pattern_does(pieces, data):
+    marker = "m0a1b2c3d"
+    text = "".join(pieces)
+    expected = re.sub(re.escape(marker), REDACTED_MARKER, text, flags=re.IGNORECASE)
+    assert escape(text, marker) == expected
+    fresh = new_marker()
+    cased = "".join(c.upper() if data.draw(st.booleans()) else c for c in fresh)
+    assert fresh.lower() not in escape(f"x{cased}y", fresh).lower()
 
 
 async def test_scored_calls_ask_for_the_reply_schema(fake_pool, fixed_prior, scripts):
