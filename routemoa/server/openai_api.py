@@ -33,6 +33,7 @@ from routemoa.contracts import Bill, RunDecision, TraceEntry
 from routemoa.limits import CapExceeded, check_cap
 from routemoa.method_context import context_for
 from routemoa.methods import METHODS
+from routemoa.redact import show
 
 KNOBS_FIELD = "routemoa"
 """Extra request/response field: RouteMoA knobs in, routing summary out."""
@@ -150,9 +151,9 @@ def parse_messages(raw: Any) -> list[AnyMessage]:
         if not isinstance(item, dict):
             raise bad_request(f"{where} must be an object with 'role' and 'content'", param=where)
         role = item.get("role")
-        if role not in _ROLES:
+        if not isinstance(role, str) or role not in _ROLES:
             raise bad_request(
-                f"{where}.role: '{role}' is not supported (use system, developer, user or assistant)",
+                f"{where}.role: {show(role)} is not supported (use system, developer, user or assistant)",
                 param=f"{where}.role",
             )
         out.append(_ROLES[role](content=_text(item.get("content"), f"{where}.content")))

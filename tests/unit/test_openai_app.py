@@ -8,12 +8,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import fakes_serving  # registers the fake provider kinds
 
 from routemoa.operator_pools import POOL_ENV, POOLS_DIR_ENV
-from routemoa.server.app import app
+from routemoa.server import openai_api as api
+from routemoa.server.app import _parse, _route, app
 
 Q = [{"role": "user", "content": "What is 6*7?"}]
 
@@ -102,6 +105,8 @@ async def test_stream_sends_tokens_then_summary_then_usage(client):
         ({"model": "routemoa", "messages": []}, 400, "messages"),
         ({"model": "routemoa", "messages": [{"role": "user", "content": "  "}]}, 400, "messages"),
         ({"model": "routemoa", "messages": [{"role": "tool", "content": "x"}]}, 400, "messages[0].role"),
+        ({"model": "routemoa", "messages": [{"role": ["user"], "content": "x"}]}, 400, "messages[0].role"),
+        ({"model": "routemoa", "messages": [{"role": {"user": 1}, "content": "x"}]}, 400, "messages[0].role"),
         ({"model": "routemoa", "messages": Q, "routemoa": {"max_layers": 0}}, 400, "routemoa.max_layers"),
         ({"model": "routemoa", "messages": Q, "routemoa": {"max_layers": "two"}}, 400, "routemoa.max_layers"),
         ({"model": "routemoa", "messages": Q, "routemoa": {"threshold": 1.5}}, 400, "routemoa.threshold"),
@@ -126,6 +131,48 @@ async def test_bad_requests_get_openai_style_4xx(client, body, status, param):
     error = r.json()["error"]
     assert set(error) == {"message", "type", "param", "code"} and error["message"]
     assert error["type"] == "invalid_request_error" and error["param"] == param
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=False),
+    st.text(max_size=20),
+    st.sampled_from(["routemoa", "moa", "user", "system", "assistant", "tool", "fake", "json_schema", "text"]),
+)
+_KEYS = st.one_of(
+    st.text(max_size=8),
+    st.sampled_from(["model", "messages", "role", "content", "routemoa", "stream", "max_tokens", "pool", "top_k"]),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_KEYS, inner, max_size=5)),
+    max_leaves=20,
+)
+_BODIES = st.one_of(
+    _VALUES,
+    st.fixed_dictionaries(
+        {"model": _SCALARS, "messages": st.lists(st.dictionaries(_KEYS, _VALUES, max_size=4), max_size=3)},
+        optional={
+            "routemoa": st.dictionaries(_KEYS, _VALUES, max_size=4),
+            "stream": _VALUES,
+            "response_format": _VALUES,
+        },
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=_BODIES)
+def test_any_json_body_is_a_request_or_a_4xx(pools, body):
+    """Chat and route requests are parsed in full or refused with a 4xx (an unexpected exception would be a 500)."""
+    raw = json.dumps(body).encode()
+    for parse in (_parse, _route):
+        try:
+            parse(raw)
+        except api.APIError as exc:
+            assert 400 <= exc.status < 500 and str(exc), (exc.status, str(exc))
 
 
 async def test_malformed_json_is_a_400(client):
