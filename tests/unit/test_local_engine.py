@@ -10,7 +10,7 @@ from routemoa.local_engine import (
     UNIT_NUMBER,
     _first_stop,
     _held_back,
-    bounded_strings,
+    bounded_schema,
     canonical_response_format,
     grammar_for,
     unit_interval_numbers,
@@ -58,13 +58,39 @@ def test_bad_response_formats_get_one_clear_error(bad, message):
 
 
 def test_only_free_text_strings_get_a_max_length():
-    bounded = bounded_strings(SCHEMA, 120)
+    bounded = bounded_schema(SCHEMA, 120)
     props = bounded["properties"]
     assert props["answer"]["maxLength"] == 120
     assert "maxLength" not in props["label"]
     assert props["notes"]["items"]["maxLength"] == 5
     assert "maxLength" not in props["score"]
     assert "maxLength" not in SCHEMA["properties"]["answer"]  # the caller's schema is not changed
+
+
+def test_size_bounds_above_the_reply_budget_are_lowered_to_it():
+    schema = {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": {"type": "integer"}, "minItems": 10**7, "maxItems": 10**9},
+            "name": {"type": "string", "minLength": 3, "maxLength": 10**6},
+            "few": {"type": "array", "maxItems": 4, "minItems": True},
+        },
+        "maxProperties": 10**8,
+    }
+    bounded = bounded_schema(schema, 120)
+    props = bounded["properties"]
+    assert (props["items"]["minItems"], props["items"]["maxItems"], bounded["maxProperties"]) == (120, 120, 120)
+    assert (props["name"]["minLength"], props["name"]["maxLength"]) == (3, 120)
+    assert props["few"] == schema["properties"]["few"]  # bounds within the budget (and a bool) stay as they are
+    assert schema["properties"]["items"]["minItems"] == 10**7  # the caller's schema is not changed
+
+
+def test_a_huge_min_items_makes_a_small_grammar():
+    items = {"type": "array", "items": {"type": "integer"}, "minItems": 10**7}
+    schema = {"type": "object", "properties": {"a": items}, "required": ["a"]}
+    spec = canonical_response_format({"type": "json_schema", "json_schema": {"name": "big", "schema": schema}})
+    text = grammar_for(spec, 512)._grammar  # the GBNF text spells out one `integer` per item of minItems
+    assert 464 <= text.count("integer") < 500  # max_tokens 512 - 48 reserved; 10**7 (732 MB) before the bound
 
 
 def test_stop_strings_cut_at_the_first_and_hold_back_partial_matches():
