@@ -8,8 +8,9 @@ in a proxy in front). The handlers refuse, with a 4xx and one line, what
 OpenAI endpoint: a run (`/runs/wait`, `/runs/stream`, `/threads/{id}/runs...`,
 Studio), a cron or an assistant whose context names a pool that is not one of the
 operator's, or a knob above a cap; a run whose input passes the caps on
-messages or characters. Without them such a run was created and failed inside
-the graph (HTTP 200 with an error body).
+messages or characters, or (RouteMoA's graphs) whose messages LangChain cannot
+read. Without them such a run was created and failed inside the graph (HTTP 200
+with an error body).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+from langchain_core.messages import convert_to_messages
 from langgraph_sdk import Auth, get_client
 
 from routemoa.context import CONTEXT_FIELDS
@@ -25,6 +27,7 @@ from routemoa.errors import UserError
 from routemoa.limits import CapExceeded, check_cap
 from routemoa.method_context import context_for
 from routemoa.methods import METHODS
+from routemoa.redact import one_line
 
 auth = Auth()
 
@@ -101,6 +104,27 @@ def check_input(kwargs: Mapping[str, Any]) -> None:
             raise _refuse(exc) from None
 
 
+def check_messages(kwargs: Mapping[str, Any]) -> None:
+    """Raise the 400 for a RouteMoA run whose input is not an object, or whose `messages` (in the input
+    or a `command.update`) LangChain cannot read as chat messages: the graph's reducer would fail the
+    run after it was created (an HTTP 200 whose body names a Python exception)."""
+    source = kwargs.get("input")
+    if source is not None and not isinstance(source, Mapping):
+        raise Auth.exceptions.HTTPException(status_code=400, detail="input must be an object with 'messages'")
+    update = (kwargs.get("command") or {}).get("update")
+    for where, value in (("input", source), ("command.update", update)):
+        if not isinstance(value, Mapping) or value.get("messages") is None:
+            continue
+        messages = value["messages"]
+        try:
+            convert_to_messages(messages if isinstance(messages, list) else [messages])
+        except Exception as exc:  # whatever the conversion raises (TypeError, ValueError, ValidationError, ...)
+            reason = one_line(f"{type(exc).__name__}: {exc}", 200)
+            raise Auth.exceptions.HTTPException(
+                status_code=400, detail=f"{where}.messages: not readable as chat messages ({reason})"
+            ) from None
+
+
 async def _assistant(assistant_id: Any) -> dict[str, Any] | None:
     """The assistant a run uses (graph id and stored context), through the server's own API
     (in-process, no auth); None when there is none (the API then answers 404 itself). A graph
@@ -123,6 +147,8 @@ async def check_run(assistant_id: Any, kwargs: Mapping[str, Any]) -> None:
     assistant = await _assistant(assistant_id)
     if assistant is None:
         return
+    if assistant["graph_id"] in METHODS:  # an operator's own graph may have other inputs
+        check_messages(kwargs)
     asked = kwargs.get("context") or (kwargs.get("config") or {}).get("configurable") or {}
     await check_context(assistant["graph_id"], {**knobs_of(assistant.get("context") or {}), **knobs_of(asked)})
 

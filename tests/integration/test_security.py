@@ -220,6 +220,20 @@ def test_openai_requests_above_a_cap_name_it(dev_server, extra, cap, param):
     assert error["message"].startswith(f"{cap} ") and f"$ROUTEMOA_CAP_{cap.upper()}" in error["message"]
 
 
+@pytest.mark.parametrize(
+    ("run_input", "says"),
+    [
+        (5, "input must be an object with 'messages'"),
+        ({"messages": [{"role": ["user"], "content": "x"}]}, "input.messages: not readable as chat messages"),
+        ({"messages": [["user", {"x": 1}]]}, "input.messages: not readable as chat messages"),
+    ],
+)
+def test_langgraph_runs_with_unreadable_messages_are_a_400(dev_server, run_input, says):
+    body = {"assistant_id": "routemoa", "input": run_input}
+    r = httpx.post(f"{dev_server.url}/runs/wait", json=body, timeout=60)  # was 200 with a failed run
+    assert r.status_code == 400 and r.json()["detail"].startswith(says), r.text
+
+
 def test_langgraph_runs_above_a_cap_name_it(dev_server):
     for knob, value in (("max_layers", 9), ("top_k", 17), ("max_tokens", 4097)):
         r = _run_wait(dev_server, {knob: value})

@@ -8,7 +8,7 @@ import pytest
 from langgraph_sdk import Auth
 
 from routemoa.server.disconnect import with_cancel_default
-from routemoa.server.run_policy import _message_count_and_chars, check_input
+from routemoa.server.run_policy import _message_count_and_chars, check_input, check_messages
 
 
 def test_characters_are_those_of_the_messages_content():
@@ -35,6 +35,31 @@ def test_input_and_command_updates_meet_the_caps(monkeypatch):
         check_input({"command": {"update": {"messages": [{"role": "user", "content": "abcdef"}]}}})
     assert refused.value.detail.startswith("chars 6 is above the operator's cap of 5")
     check_input({"input": None, "command": {"resume": "x"}})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [
+        ({"input": 5}, "input must be an object with 'messages'"),
+        ({"input": {"messages": 5}}, "input.messages: not readable as chat messages (NotImplementedError"),
+        ({"input": {"messages": [{"role": ["user"], "content": "x"}]}}, "(TypeError: unhashable type: 'list')"),
+        ({"input": {"messages": [{"content": "x"}]}}, "must contain 'role' and 'content'"),
+        ({"input": {"messages": [["user", {"x": 1}]]}}, "(ValidationError: "),
+        ({"command": {"update": {"messages": [{"role": "user"}]}}}, "command.update.messages: not readable"),
+    ],
+)
+def test_messages_langchain_cannot_read_are_a_400(kwargs, says):
+    with pytest.raises(Auth.exceptions.HTTPException) as refused:
+        check_messages(kwargs)
+    assert refused.value.status_code == 400 and says in refused.value.detail
+    assert "\n" not in refused.value.detail and len(refused.value.detail) < 300
+
+
+def test_readable_messages_and_runs_without_input_pass():
+    check_messages({"input": {"messages": [{"role": "user", "content": "hi"}, ("assistant", "yes"), "and?"]}})
+    check_messages({"input": {"messages": {"role": "user", "content": "one message"}}})
+    check_messages({"input": None, "command": {"resume": "x"}})
+    check_messages({"input": {"other": 1}})
 
 
 def test_cancel_is_the_default_unless_the_request_names_one():
