@@ -22,11 +22,12 @@ class ResultCache:
         self._lock = threading.Lock()
         self._results: dict[tuple[str, str], dict[str, Any]] = {}
         if self.path.exists():
-            for line in self.path.read_text(encoding="utf-8").splitlines():
+            # a line cut by a killed run (even inside a UTF-8 character) is skipped, not fatal
+            for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
                 try:
                     row = json.loads(line)
                     self._results[(row["method"], row["id"])] = row
-                except (json.JSONDecodeError, KeyError, TypeError):
+                except (ValueError, KeyError, TypeError, RecursionError):
                     continue
 
     def __len__(self) -> int:

@@ -159,11 +159,13 @@ def load_checkpoint(path: str | Path, encoder: str | None = None) -> Checkpoint:
     """Load and check a checkpoint; `encoder`, when given, must be the one it was trained with."""
     path = Path(path)
     try:
-        meta = json.loads((path / META_FILE).read_text())
+        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
     except OSError:
         raise UserError(f"{path}: not a scorer checkpoint (no {META_FILE})") from None
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{path / META_FILE}: invalid JSON ({exc.msg})") from None
+    except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, nested too deeply
+        raise UserError(
+            f"{path / META_FILE}: invalid JSON ({getattr(exc, 'msg', None) or type(exc).__name__})"
+        ) from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise UserError(f"{path / META_FILE}: not a {FORMAT} checkpoint")
     if meta.get("format_version") not in READABLE_VERSIONS:

@@ -109,8 +109,14 @@ def import_routerdc(path: str | Path) -> list[Record]:
         items = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 (invalid byte at offset {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}: invalid JSON at line {exc.lineno} ({exc.msg})") from None
+    except RecursionError:
+        raise UserError(f"{path}: invalid JSON (nested too deeply)") from None
+    except ValueError as exc:  # an integer literal too long to convert
+        raise UserError(f"{path}: invalid JSON (a number too long to read: {str(exc).split(':')[0]})") from None
     if not isinstance(items, list):
         raise UserError(f"{path}: expected a JSON list of {{question, scores}} objects")
     task = task_from_filename(path)

@@ -85,6 +85,9 @@ async def test_cache_resumes_after_torn_write(tmp_path):
         handle.write('{"method": "moa", "id": "b", "corr')  # died mid-write
     resumed = ResultCache(path)
     assert len(resumed) == 1 and resumed.get("moa", "a")["correct"] is True and resumed.get("moa", "b") is None
+    with open(path, "ab") as handle:
+        handle.write('\n{"method": "moa", "id": "c", "answer": "\u00e9'.encode()[:-1])  # died inside a UTF-8 character
+    assert len(ResultCache(path)) == 1
 
 
 def test_percentile_matches_numpy():

@@ -62,6 +62,27 @@ def test_read_jsonl_names_bad_line(tmp_path):
     path.write_text("not json\n")
     with pytest.raises(UserError, match=r"bad.jsonl:1: invalid JSON"):
         read_jsonl(path)
+    path.write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(UserError, match=r"bad.jsonl:1: invalid JSON \(nested too deeply\)"):
+        read_jsonl(path)
+    path.write_text('{"query": "x", "scores": {"m": ' + "9" * 5000 + "}}\n")
+    with pytest.raises(UserError, match=r"bad.jsonl:1: invalid JSON \(a number too long to read"):
+        read_jsonl(path)
+    path.write_bytes(b'{"query": "caf\xe9"}\n')
+    with pytest.raises(UserError, match=r"bad.jsonl: data file is not UTF-8 \(invalid byte at offset 14\)"):
+        read_jsonl(path)
+
+
+def test_routerdc_files_that_are_not_utf8_json_name_the_file(tmp_path):
+    path = tmp_path / "gsm8k-train.json"
+    for content, says in (
+        (b"[\xff]", r"not UTF-8 \(invalid byte at offset 1\)"),
+        (b"[" * 100_000 + b"]" * 100_000, r"invalid JSON \(nested too deeply\)"),
+        (b'[{"question": "q", "scores": {"m": ' + b"9" * 5000 + b"}}]", r"invalid JSON \(a number too long to read"),
+    ):
+        path.write_bytes(content)
+        with pytest.raises(UserError, match="gsm8k-train.json: " + says):
+            import_routerdc(path)
 
 
 def test_mixed_protocol_is_disjoint_and_seeded(tmp_path):

@@ -233,3 +233,14 @@ def test_cli_flags_turn_off_shrinkage_and_the_window(tmp_path, capsys):
     with pytest.raises(UserError, match="--head-tokens"):
         bad = parser.parse_args([*argv, "--head-tokens", "-2"])
         bad.handler(bad)
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [(b"\xff\xfe", "UnicodeDecodeError"), (b"{", "Expecting property name"), (b"[" * 100_000, "RecursionError")],
+    ids=["not-utf8", "not-json", "too-deep"],
+)
+def test_a_checkpoint_meta_that_is_not_utf8_json_is_one_clear_error(tmp_path, content, says):
+    (tmp_path / META_FILE).write_bytes(content)
+    with pytest.raises(UserError, match=f"{META_FILE}: invalid JSON \\({says}"):
+        load_checkpoint(tmp_path)
