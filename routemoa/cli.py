@@ -129,6 +129,8 @@ async def _run_on_thread(graph, graph_input: dict | None, config: RunnableConfig
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question and print the answer with its bill and trace."""
+    if args.thread is not None and not args.thread.strip():
+        raise UserError("--thread needs a non-empty ID")
     if args.resume and not args.thread:
         raise UserError("--resume needs --thread ID")
     if args.resume and args.question is not None:

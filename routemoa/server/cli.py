@@ -138,6 +138,14 @@ def _positive(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    """An argparse type: a TCP port, 1-65535."""
+    value = _positive(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"must be at most 65535, got {value}")
+    return value
+
+
 def register(subparsers) -> argparse.ArgumentParser:
     """Add the `serve` sub-command to `routemoa`'s sub-parsers; its handler returns an exit code."""
     serve = subparsers.add_parser(
@@ -146,7 +154,7 @@ def register(subparsers) -> argparse.ArgumentParser:
         description=__doc__.split("\n\n")[1],
     )
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=2024, help="port (default: 2024)")
+    serve.add_argument("--port", type=_port, default=2024, help="port, 1-65535 (default: 2024)")
     serve.add_argument(
         "--pools",
         metavar="DIR",

@@ -53,6 +53,8 @@ def crash_during_layer_one(pool: str, db: str, scripts) -> None:
     "argv, message",
     [
         (["ask", "--resume"], "error: --resume needs --thread ID"),
+        (["ask", "q", "--thread", " "], "error: --thread needs a non-empty ID"),
+        (["ask", "q", "--thread", ""], "error: --thread needs a non-empty ID"),
         (
             ["ask", "q", "--thread", "t", "--resume"],
             "error: --resume continues the thread's stored question; give no question",

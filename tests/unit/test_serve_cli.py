@@ -89,6 +89,16 @@ def test_serve_runs_several_jobs_at_once_by_default_and_takes_the_flag(tmp_path)
         build_parser().parse_args(["serve", "--n-jobs-per-worker", "0"])
 
 
+@pytest.mark.parametrize(
+    ("port", "says"), [("0", "must be at least 1"), ("99999", "must be at most 65535"), ("x", "not an integer")]
+)
+def test_a_port_outside_1_to_65535_is_a_usage_error(port, says, capsys):
+    with pytest.raises(SystemExit) as stopped:  # 99999 reached langgraph dev, which died with a traceback
+        build_parser().parse_args(["serve", "--port", port])
+    assert stopped.value.code == 2 and f"argument --port: {says}" in capsys.readouterr().err
+    assert build_parser().parse_args(["serve", "--port", "65535"]).port == 65535
+
+
 def test_the_config_of_an_installed_package_exports_every_method_by_module():
     import importlib
     import json
