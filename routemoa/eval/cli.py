@@ -5,9 +5,23 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 from routemoa.errors import UserError
+
+
+def writable_folder(path: str | Path, flag: str) -> Path:
+    """`path`, created if missing; a UserError now, not after the work, when nothing can be written there."""
+    folder = Path(path)
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(0, "not a folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as exc:
+        raise UserError(f"{flag}: cannot write to {folder} ({exc.strerror or exc})") from None
+    return folder
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -15,6 +29,8 @@ def _replay(args: argparse.Namespace) -> int:
     from routemoa.eval.replay_eval import run_replay
     from routemoa.eval.replay_report import markdown, to_jsonable, write_outputs
 
+    if args.out:
+        writable_folder(args.out, "--out")
     result = run_replay(
         args.data, args.train or (), scorer=args.scorer, seed=args.seed, query=args.query, progress=not args.quiet
     )
@@ -42,6 +58,9 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.concurrency < 1:
         raise UserError(f"--concurrency must be >= 1, got {args.concurrency}")
+    if args.limit is not None and args.limit < 1:
+        raise UserError(f"--limit must be >= 1, got {args.limit}")
+    out = writable_folder(args.out, "--out")
     pool = load_pool(args.pool)
     methods = parse_methods(args.methods, pool)
     items = load_benchmark(args.benchmark)[: args.limit]
@@ -53,7 +72,7 @@ def _run(args: argparse.Namespace) -> int:
     elif any(item.checker == "judge" for item in items):
         raise UserError("the benchmark has 'judge' items: name the grading model with --judge MODEL")
     knobs = {"max_layers": args.max_layers} if args.max_layers else {}
-    cache = ResultCache(Path(args.out) / "results.jsonl")
+    cache = ResultCache(out / "results.jsonl")
     results = asyncio.run(
         run_live(
             items,
@@ -69,7 +88,7 @@ def _run(args: argparse.Namespace) -> int:
     wanted = {(m.label, item.id) for m in methods for item in items}
     task_of = {item.id: item.group for item in items}
     results = [{**r, "task": task_of[r["id"]]} for r in results if (r["method"], r["id"]) in wanted]
-    for path in write_report(results, args.out):
+    for path in write_report(results, out):
         print(f"wrote {path}", file=sys.stderr)
     rows, intervals, pairs = summarize(results), accuracy_intervals(results), paired_differences(results)
     if args.json:  # rows as before, each with its overall 95 % interval; report.json has everything
@@ -84,6 +103,10 @@ def _calibrate(args: argparse.Namespace) -> int:
     """`routemoa calibrate`: knobs for a cost budget (or a target accuracy) from recorded results."""
     from routemoa.eval.calibrate import calibrate, report, yaml_snippet
 
+    if args.out:
+        if Path(args.out).is_dir():
+            raise UserError(f"--out {args.out}: is a folder; give a file name for the YAML")
+        writable_folder(Path(args.out).parent, f"--out {args.out}")
     result = calibrate(
         args.data,
         args.train or (),

@@ -60,6 +60,16 @@ def test_knobs_chosen_on_train_are_measured_on_data(data, tmp_path):
     assert "held out" in calibration.report(result) and "# held out" in calibration.yaml_snippet(result)
 
 
+def test_cli_refuses_an_out_it_could_not_write_before_calibrating(data, tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert main(["calibrate", "--data", data, "--budget", "0.3", "--out", str(blocker / "k.yaml"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: --out {blocker / 'k.yaml'}: cannot write to {blocker} (not a folder)\n"
+    assert main(["calibrate", "--data", data, "--budget", "0.3", "--out", str(tmp_path), "--quiet"]) == 2
+    assert capsys.readouterr().err == f"error: --out {tmp_path}: is a folder; give a file name for the YAML\n"
+
+
 def test_cli_prints_and_writes_yaml(data, tmp_path, capsys):
     out = tmp_path / "knobs.yaml"
     assert main(["calibrate", "--data", data, "--budget", "0.3", "--out", str(out), "--quiet"]) == 0

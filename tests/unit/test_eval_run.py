@@ -49,6 +49,22 @@ def test_eval_run_reports_and_resumes(fake_pool, fixed_prior, scripts, tmp_path,
     assert sum(len(s.calls) for s in scripts.values()) == calls_before
 
 
+def test_an_unwritable_out_or_a_bad_limit_is_refused_before_any_call(fake_pool, scripts, tmp_path, capsys):
+    pool = fake_pool(["a"])
+    bench = tmp_path / "b.jsonl"
+    bench.write_text(json.dumps({"id": "1", "question": "q", "reference": "r", "checker": "exact"}))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    argv = ["eval", "run", "--benchmark", str(bench), "--methods", "single:a", "--pool", pool, "--quiet"]
+    assert main([*argv, "--out", str(blocker / "out")]) == 2  # ran every item, then failed writing (exit 1)
+    assert capsys.readouterr().err == f"error: --out: cannot write to {blocker / 'out'} (Not a directory)\n"
+    assert main([*argv, "--out", str(blocker)]) == 2
+    assert capsys.readouterr().err == f"error: --out: cannot write to {blocker} (not a folder)\n"
+    assert main([*argv, "--out", str(tmp_path / "out"), "--limit", "0"]) == 2  # ran nothing and reported it
+    assert capsys.readouterr().err == "error: --limit must be >= 1, got 0\n"
+    assert scripts["a"].calls == []
+
+
 def test_eval_run_bad_method_is_one_line(fake_pool, tmp_path, capsys):
     pool = fake_pool(["a"])
     bench = tmp_path / "b.jsonl"
