@@ -5,23 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 from routemoa.errors import UserError
-
-
-def writable_folder(path: str | Path, flag: str) -> Path:
-    """`path`, created if missing; a UserError now, not after the work, when nothing can be written there."""
-    folder = Path(path)
-    try:
-        if folder.exists() and not folder.is_dir():
-            raise NotADirectoryError(0, "not a folder")
-        folder.mkdir(parents=True, exist_ok=True)
-        tempfile.TemporaryFile(dir=folder).close()
-    except OSError as exc:
-        raise UserError(f"{flag}: cannot write to {folder} ({exc.strerror or exc})") from None
-    return folder
+from routemoa.output_paths import writable_file, writable_folder
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -104,9 +91,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     from routemoa.eval.calibrate import calibrate, report, yaml_snippet
 
     if args.out:
-        if Path(args.out).is_dir():
-            raise UserError(f"--out {args.out}: is a folder; give a file name for the YAML")
-        writable_folder(Path(args.out).parent, f"--out {args.out}")
+        writable_file(args.out, "--out")
     result = calibrate(
         args.data,
         args.train or (),

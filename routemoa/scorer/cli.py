@@ -7,6 +7,7 @@ import json
 import sys
 
 from routemoa.errors import UserError
+from routemoa.output_paths import writable_file, writable_folder
 from routemoa.scorer.data import MIXED_PROTOCOLS, import_files, mixed_protocol, read_jsonl, write_jsonl
 
 
@@ -19,6 +20,7 @@ def _train(args: argparse.Namespace) -> int:
         raise UserError(f"--head-tokens must be >= 0 (or -1: plain truncation), got {args.head_tokens}")
     if not 0 <= args.val_fraction < 1:
         raise UserError(f"--val-fraction must be in [0, 1), got {args.val_fraction}")
+    writable_folder(args.out, "--out")
     config = TrainConfig(
         encoder=args.encoder,
         freeze_encoder=args.freeze_encoder,
@@ -39,13 +41,14 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    out = writable_file(args.out, "--out")
     if args.protocol:
         if args.format != "routerdc" or len(args.files) != 1:
             raise UserError("--protocol needs the routerdc format and exactly one folder (the routerdc7 data)")
         records = mixed_protocol(args.files[0], args.protocol, seed=args.seed)
     else:
         records = import_files(args.format, args.files)
-    write_jsonl(records, args.out)
+    write_jsonl(records, out)
     tasks: dict[str, int] = {}
     for record in records:
         tasks[record.task or ""] = tasks.get(record.task or "", 0) + 1

@@ -67,7 +67,7 @@ def test_cli_refuses_an_out_it_could_not_write_before_calibrating(data, tmp_path
     err = capsys.readouterr().err
     assert err == f"error: --out {blocker / 'k.yaml'}: cannot write to {blocker} (not a folder)\n"
     assert main(["calibrate", "--data", data, "--budget", "0.3", "--out", str(tmp_path), "--quiet"]) == 2
-    assert capsys.readouterr().err == f"error: --out {tmp_path}: is a folder; give a file name for the YAML\n"
+    assert capsys.readouterr().err == f"error: --out {tmp_path}: is a folder; give a file name\n"
 
 
 def test_cli_prints_and_writes_yaml(data, tmp_path, capsys):

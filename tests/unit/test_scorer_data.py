@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import re
 
 import pytest
 
@@ -101,3 +102,12 @@ def test_mixed_protocol_is_disjoint_and_seeded(tmp_path):
     assert not {r.query for r in train} & {r.query for r in test}
     with pytest.raises(UserError, match="unknown protocol"):
         mixed_protocol(tmp_path, "mixed-dev")
+
+
+def test_import_cli_refuses_an_out_it_cannot_write(tmp_path):
+    src = tmp_path / "arc_challenge_test.json"
+    src.write_text(json.dumps([{"question": "q", "scores": {"m1": 0.0, "m2": 1.0}}]))
+    for out, says in ((tmp_path, "is a folder; give a file name"), (src / "x.jsonl", f"cannot write to {src}")):
+        args = _parser().parse_args(["scorer", "import", "routerdc", str(src), "--out", str(out)])
+        with pytest.raises(UserError, match=re.escape(f"--out {out}") + ".*" + re.escape(says)):
+            args.handler(args)

@@ -120,6 +120,18 @@ def _train_argv(data, out) -> list[str]:
     return ["scorer", "train", str(data), "--out", str(out), "--epochs", "2", "--freeze-encoder", "--device", "cpu"]
 
 
+def test_cli_train_refuses_an_unwritable_out_before_training(tmp_path, monkeypatch):
+    import routemoa.scorer.train as train
+
+    monkeypatch.setattr(train, "train_scorer", lambda *a, **k: pytest.fail("trained before checking --out"))
+    write_jsonl(synthetic(40, seed=4), tmp_path / "train.jsonl")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    args = _scorer_parser().parse_args(_train_argv(tmp_path / "train.jsonl", blocker / "ck"))
+    with pytest.raises(UserError, match=f"--out: cannot write to {blocker / 'ck'} \\(Not a directory\\)"):
+        args.handler(args)  # it trained for minutes, then failed writing the checkpoint (exit 1)
+
+
 def test_cli_train_and_eval(tmp_path, capsys):
     parser = _scorer_parser()
     write_jsonl(synthetic(40, seed=4), tmp_path / "train.jsonl")
