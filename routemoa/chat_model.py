@@ -35,7 +35,7 @@ from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
 from langchain_core.utils.function_calling import convert_to_json_schema
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field, create_model, model_validator
 
 from routemoa.context import CONTEXT_FIELDS, Context
 from routemoa.method_context import context_for
@@ -79,6 +79,21 @@ class _ChatRouteMoA(BaseChatModel):
         default="routemoa", description="The method whose graph runs: routemoa, moa, smoa, single or random_k."
     )
     knobs: dict[str, Any] = Field(default_factory=dict, description="Knobs by name, as an alternative to the fields.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unknown_fields(cls, values: Any) -> Any:
+        """A misspelt knob is an error, not silently ignored (LangChain's models ignore unknown fields);
+        a TypeError, as for any unexpected keyword argument, so pydantic passes it on as it is."""
+        if isinstance(values, dict):
+            known = set(cls.model_fields) | {f.alias for f in cls.model_fields.values() if f.alias}
+            unknown = [key for key in values if key not in known]
+            if unknown:
+                raise TypeError(
+                    f"ChatRouteMoA got an unexpected keyword argument '{str(unknown[0])[:60]}' "
+                    f"(its knobs: {', '.join(CONTEXT_FIELDS)}; also method, knobs and LangChain's own fields)"
+                )
+        return values
 
     @property
     def _llm_type(self) -> str:

@@ -67,6 +67,15 @@ def test_bad_knob_is_a_value_error(pool):
         ChatRouteMoA(pool=pool, knobs={"unknown_knob": 1}).context()
 
 
+def test_a_misspelt_field_is_a_type_error_not_ignored(pool):
+    with pytest.raises(
+        TypeError, match=r"^ChatRouteMoA got an unexpected keyword argument 'max_layer' \(its knobs: pool,"
+    ):
+        ChatRouteMoA(pool=pool, max_layer=1)  # was accepted and ignored: the run used 3 layers
+    model = ChatRouteMoA(pool=pool, max_layers=1, tags=["mine"], metadata={"k": 1}, disable_streaming=True)
+    assert model.tags == ["mine"] and model.context().max_layers == 1  # LangChain's own fields still pass
+
+
 def test_default_pool_follows_the_context_default(monkeypatch):
     from routemoa.chat_model import ChatRouteMoA
 
