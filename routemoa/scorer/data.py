@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from routemoa.errors import UserError
-from routemoa.jsonl import read_lines
+from routemoa.jsonl import parse_json, read_lines, read_text
 from routemoa.routerbench import read_routerbench
 
 MIXED_PROTOCOLS = ("mixed-train", "mixed-test")
@@ -105,18 +105,7 @@ def task_from_filename(path: str | Path) -> str:
 def import_routerdc(path: str | Path) -> list[Record]:
     """A RouterDC JSON list of {question, scores}; the task tag comes from the file name."""
     path = Path(path)
-    try:
-        items = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 (invalid byte at offset {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{path}: invalid JSON at line {exc.lineno} ({exc.msg})") from None
-    except RecursionError:
-        raise UserError(f"{path}: invalid JSON (nested too deeply)") from None
-    except ValueError as exc:  # an integer literal too long to convert
-        raise UserError(f"{path}: invalid JSON (a number too long to read: {str(exc).split(':')[0]})") from None
+    items = parse_json(read_text(path, "RouterDC file"), str(path))
     if not isinstance(items, list):
         raise UserError(f"{path}: expected a JSON list of {{question, scores}} objects")
     task = task_from_filename(path)

@@ -77,7 +77,7 @@ def test_read_jsonl_names_bad_line(tmp_path):
 def test_routerdc_files_that_are_not_utf8_json_name_the_file(tmp_path):
     path = tmp_path / "gsm8k-train.json"
     for content, says in (
-        (b"[\xff]", r"not UTF-8 \(invalid byte at offset 1\)"),
+        (b"[\xff]", r"RouterDC file is not UTF-8 \(invalid byte at offset 1\)"),
         (b"[" * 100_000 + b"]" * 100_000, r"invalid JSON \(nested too deeply\)"),
         (b'[{"question": "q", "scores": {"m": ' + b"9" * 5000 + b"}}]", r"invalid JSON \(a number too long to read"),
     ):
