@@ -100,11 +100,23 @@ class Checkpoint:
     def reference(self) -> dict[str, np.ndarray]:
         """`embeddings` of the training queries (serving encoder; familiarity is measured against them),
         task `centroids` and per-task accuracies (`profiles`)."""
-        return load_numpy(str(self.path / REFERENCE_FILE))
+        return self._arrays(REFERENCE_FILE, ("embeddings", "centroids", "profiles"))
+
+    def _arrays(self, name: str, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """The arrays of one of the checkpoint's files; a UserError naming it when it is unreadable."""
+        file = self.path / name
+        try:
+            arrays = load_numpy(str(file))
+        except (OSError, SafetensorError) as exc:
+            raise UserError(f"{file}: unreadable ({str(exc).splitlines()[0]})") from None
+        missing = [key for key in keys if key not in arrays]
+        if missing:
+            raise UserError(f"{file}: no '{missing[0]}' array")
+        return arrays
 
     def train_data(self) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
         """Training-query embeddings (base encoder), labels (NaN = no result) and task tags."""
-        arrays = load_numpy(str(self.path / TRAIN_DATA_FILE))
+        arrays = self._arrays(TRAIN_DATA_FILE, ("embeddings", "labels", "task_ids"))
         names = self.meta["tasks"]
         tasks = [names[i] if i >= 0 else None for i in arrays["task_ids"].tolist()]
         return arrays["embeddings"], arrays["labels"], tasks

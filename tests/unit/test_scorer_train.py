@@ -256,3 +256,17 @@ def test_a_checkpoint_meta_that_is_not_utf8_json_is_one_clear_error(tmp_path, co
     (tmp_path / META_FILE).write_bytes(content)
     with pytest.raises(UserError, match=f"{META_FILE}: invalid JSON \\({says}"):
         load_checkpoint(tmp_path)
+
+
+def test_a_damaged_array_file_of_a_checkpoint_is_one_clear_error(tmp_path, capsys):
+    write_jsonl(synthetic(40, seed=4), tmp_path / "train.jsonl")
+    out = tmp_path / "ck"
+    args = _scorer_parser().parse_args(_train_argv(tmp_path / "train.jsonl", out))
+    assert args.handler(args) == 0
+    checkpoint = load_checkpoint(out)
+    (out / "shrinkage.safetensors").write_bytes(b"garbage")
+    with pytest.raises(UserError, match=r"shrinkage.safetensors: unreadable \(Error while deserializing header"):
+        checkpoint.reference()  # was a SafetensorError (exit 1 in the CLI, a failed run in a server)
+    (out / "train_data.safetensors").write_bytes(b"")
+    with pytest.raises(UserError, match=r"train_data.safetensors: unreadable"):
+        checkpoint.train_data()
