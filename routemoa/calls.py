@@ -5,12 +5,14 @@ The graph makes the retries, not the SDK (providers set the OpenAI client's
 tried again up to MAX_ATTEMPTS times within the call's timeout, and the record
 says how many requests were sent (`attempts`), so the bill counts every request
 a provider served. What a provider sends back is untrusted: error texts are cut
-to one line and, like answers, scrubbed of the key the provider was sent.
+to one line and, like answers, scrubbed of the key the provider was sent; token
+counts, dollars and queue seconds count only when finite and not negative.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -98,6 +100,15 @@ def settings_for(spec: ModelSpec, ctx: Context, temperature: float | None = None
     )
 
 
+def _reported(value: Any) -> float | None:
+    """A number a provider reported (tokens, dollars, seconds) when it is finite and not negative, else
+    None: provider output is untrusted, and a negative count would lower the bill and what a budget
+    counts as spent (-100,000 tokens billed a run -$0.90)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        return None
+    return float(value)
+
+
 def _estimate_tokens(text: str) -> int:
     """Rough token count (4 characters a token) for providers that report no usage."""
     return max(1, len(text) // 4)
@@ -176,15 +187,16 @@ async def call_model(
     except Exception as exc:  # any provider failure degrades the answer, never the run
         return CallResult("", 0, 0, 0.0, time.perf_counter() - start, _error_line(exc, secrets), attempts=attempts)
     # The call itself: a provider that queued it (the local model's slots) says how long it waited.
-    queue_s = min(max(float((reply.response_metadata or {}).get("queue_s") or 0.0), 0.0), time.perf_counter() - start)
+    metadata: Mapping[str, Any] = reply.response_metadata or {}
+    queue_s = min(_reported(metadata.get("queue_s")) or 0.0, time.perf_counter() - start)
     seconds = time.perf_counter() - start - queue_s
     text = scrub(str(reply.text), secrets)
     usage: Mapping[str, Any] = reply.usage_metadata or {}
     prompt_chars = "".join(m.text for m in messages)
-    input_tokens = int(usage.get("input_tokens") or _estimate_tokens(prompt_chars))
-    output_tokens = int(usage.get("output_tokens") or _estimate_tokens(text))
-    reported = (reply.response_metadata or {}).get("cost_usd")
-    usd = float(reported) if reported is not None else spec.call_cost(input_tokens, output_tokens)
+    input_tokens = int(_reported(usage.get("input_tokens")) or _estimate_tokens(prompt_chars))
+    output_tokens = int(_reported(usage.get("output_tokens")) or _estimate_tokens(text))
+    reported_usd = _reported(metadata.get("cost_usd"))
+    usd = reported_usd if reported_usd is not None else spec.call_cost(input_tokens, output_tokens)
     return CallResult(
         text, input_tokens, output_tokens, usd, seconds, None, attempts=attempts, message_id=reply.id, queue_s=queue_s
     )

@@ -5,6 +5,7 @@
         stub.always["down"] = 500           # every request of `down` gets 500
         stub.echo_auth = True               # error bodies (and answers of `echo_answer` models) quote Authorization
         stub.stall = lambda body: 5.0       # seconds to wait before answering a request
+        stub.usage["liar"] = {"prompt_tokens": -5}  # fields of the usage `liar` reports (non-streamed replies)
         pool = stub.write_pool(tmp_path / "pool.yaml", ["flaky", "down"], api_key_env="STUB_KEY")
         ...
         stub.received                       # every request, in arrival order: {"model", "auth", "prompt"}
@@ -47,6 +48,7 @@ class FaultStub(ServedApp):
         self.echo_auth = False
         self.echo_answer: set[str] = set()
         self.stall: Callable[[dict[str, Any]], float] = lambda body: 0.0
+        self.usage: dict[str, dict[str, Any]] = {}
         self.received: list[dict[str, Any]] = []
         self.answered: list[dict[str, Any]] = []
         super().__init__(Starlette(routes=[Route("/v1/chat/completions", self._completions, methods=["POST"])]))
@@ -100,6 +102,7 @@ class FaultStub(ServedApp):
                     "prompt_tokens": PROMPT_TOKENS,
                     "completion_tokens": COMPLETION_TOKENS,
                     "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS,
+                    **self.usage.get(model, {}),
                 },
             }
         )

@@ -52,3 +52,14 @@ async def test_a_call_does_not_retry_past_its_timeout(stub, tmp_path, fixed_prio
     # 1.5 s for the 500, then a retry would start after the deadline: no second request
     assert out["bill"]["models"]["down"]["attempts"] == stub.count("down") == 1
     assert out["error"] and out["bill"]["calls"] == 1
+
+
+async def test_negative_usage_a_provider_reports_is_not_billed(stub, tmp_path, fixed_prior):
+    stub.usage = {"liar": {"prompt_tokens": -100_000, "completion_tokens": -100_000, "total_tokens": -200_000}}
+    pool = stub.write_pool(tmp_path / "pool.yaml", ["liar", "steady"])
+    fixed_prior({"liar": 0.5, "steady": 0.5})
+    ctx = Context(pool=pool, top_k=2, max_layers=2, threshold=1.0, aggregator="steady")
+    bill = (await run_query("What is 2 + 2?", ctx))["bill"]
+    liar, steady = bill["models"]["liar"], bill["models"]["steady"]
+    assert liar["calls"] == 2 and liar["input_tokens"] > 0 and liar["output_tokens"] > 0  # estimated from the text
+    assert liar["usd"] > 0 and bill["total_usd"] == pytest.approx(liar["usd"] + steady["usd"])  # was -$0.60
