@@ -175,6 +175,15 @@ def test_gsm8k_final_number_is_exact():
     assert gsm8k_final_number("#### 0.5") * 2 == 1
 
 
+def test_a_number_too_long_to_convert_grades_as_wrong_not_an_error():
+    huge = "9" * 5000  # past int()'s 4,300 digits: grading raised ValueError and stopped
+    assert grade({"checker": "gsm8k", "reference": "#### 4"}, f"The answer is {huge}") == 0.0
+    assert grade({"checker": "gsm8k", "reference": f"#### {huge}"}, "4") == 0.0
+    assert grade({"checker": "math", "reference": "\\boxed{4}"}, f"\\boxed{{{huge}}}") == 0.0
+    assert grade({"checker": "math", "reference": f"\\boxed{{{huge}}}"}, f"\\boxed{{00{huge}}}") == 1.0
+    assert grade({"checker": "math", "reference": "\\boxed{-0}"}, "\\boxed{0}") == 1.0
+
+
 # ------------------------------------------------------------------ exact / normalized / rouge
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from fractions import Fraction
 
 from routemoa.eval.checkers.equivalence import equivalent
@@ -58,8 +59,15 @@ def math_equal(answer: str, reference: str) -> bool:
         return True
     ints = [re.sub(r"(?<=\d),(?=\d{3})", "", s) for s in (a, r)]
     if all(_INTEGER.fullmatch(s) for s in ints):
-        return int(ints[0].replace("−", "-")) == int(ints[1].replace("−", "-"))
+        return _canonical_integer(ints[0]) == _canonical_integer(ints[1])
     return equivalent(reference, answer)
+
+
+def _canonical_integer(literal: str) -> str:
+    """An integer literal's sign and ASCII digits (any script's, as int() reads them) without leading
+    zeros: compared as text, since an answer's 5,000-digit number is past what int() converts."""
+    digits = "".join(str(unicodedata.decimal(ch)) for ch in literal.lstrip("-−")).lstrip("0") or "0"
+    return digits if digits == "0" or literal[0] not in "-−" else "-" + digits
 
 
 def check_math(item: dict, answer: str) -> float:
@@ -79,7 +87,16 @@ def _clean_number_text(text: str) -> str:
 
 def _first_number(text: str) -> Fraction | None:
     found = _NUMBER.search(_clean_number_text(text))
-    return Fraction(found.group(0).replace(",", "")) if found else None
+    return _fraction(found.group(0)) if found else None
+
+
+def _fraction(literal: str) -> Fraction | None:
+    """A number literal as an exact Fraction; None past the digits int() converts (4,300): an answer's
+    5,000-digit number is no number a reference holds, and must not stop the grading."""
+    try:
+        return Fraction(literal.replace(",", ""))
+    except ValueError:
+        return None
 
 
 def gsm8k_final_number(text: str) -> Fraction | None:
@@ -97,7 +114,7 @@ def gsm8k_final_number(text: str) -> Fraction | None:
             if (found := _first_number(part)) is not None:
                 return found
     numbers = _NUMBER.findall(_clean_number_text(text))
-    return Fraction(numbers[-1].replace(",", "")) if numbers else None
+    return _fraction(numbers[-1]) if numbers else None
 
 
 def check_gsm8k(item: dict, answer: str) -> float:
