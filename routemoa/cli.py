@@ -16,6 +16,7 @@ from routemoa.errors import UserError
 from routemoa.eval.cli import register as register_eval
 from routemoa.eval.cli import register_calibrate
 from routemoa.method_context import context_for
+from routemoa.redact import for_terminal
 from routemoa.report import format_event, format_run_table
 from routemoa.scorer.cli import register as register_scorer
 from routemoa.server.cli import register as register_serve
@@ -142,7 +143,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         keys = ("answer", "error", "bill", "trace")
         print(json.dumps({k: out.get(k) for k in keys}, indent=2, ensure_ascii=False))
     else:
-        print(out.get("answer") or f"error: {out.get('error')}")
+        print(for_terminal(out.get("answer") or f"error: {out.get('error')}"))
         print()
         print(format_run_table(out.get("trace") or [], out.get("bill")))
     return 0 if not out.get("error") else 1

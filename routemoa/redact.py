@@ -17,6 +17,7 @@ All functions here are pure (no I/O) except `secret_values`, which reads
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -87,6 +88,17 @@ def one_line(text: str, limit: int = 300) -> str:
     if len(line) <= limit:
         return line
     return line[: max(0, limit - len(ELLIPSIS))] + ELLIPSIS
+
+
+_TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Control characters (all but tab and newline: ESC starts terminal escape sequences) and the bidi overrides
+that reorder what a terminal shows."""
+
+
+def for_terminal(text: str) -> str:
+    """Untrusted text (a model's answer) safe to print: its lines as they are, control characters and bidi
+    overrides shown as escapes, so an answer cannot clear the screen, retitle the window or set the clipboard."""
+    return _TERMINAL_UNSAFE.sub(lambda match: _escape(match.group(0)), text)
 
 
 def _escape(ch: str) -> str:

@@ -34,6 +34,19 @@ def test_ask_table_and_progress(pool, capsys):
     assert "layer 1: calling a, b" in captured.err
 
 
+def test_an_answer_cannot_send_terminal_escapes(pool, scripts, capsys):
+    hostile = "seven\x1b[2J\x1b]52;c;cm0gLXJmIH4=\x07 \u202eevil\nline two\tend"
+    scripts["a"].reply = lambda prompt: (
+        json.dumps({"answer": hostile, "self_score": 1.0}) if "self_score" in prompt else hostile
+    )
+    scripts["b"].reply = scripts["a"].reply
+    assert main(["ask", "3+4?", "--pool", pool, "--max-layers", "1", "--quiet"]) == 0
+    answer = capsys.readouterr().out.split("\n\n")[0]
+    assert answer == "seven\\x1b[2J\\x1b]52;c;cm0gLXJmIH4=\\x07 \\u202eevil\nline two\tend"  # lines and tabs kept
+    assert main(["ask", "3+4?", "--pool", pool, "--max-layers", "1", "--quiet", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["answer"] == hostile  # --json carries the text as it is
+
+
 def test_ask_thread_continues_a_conversation(pool, scripts, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ROUTEMOA_THREADS_DB", str(tmp_path / "threads.sqlite"))
     assert main(["ask", "my name is Ada", "--pool", pool, "--thread", "t", "--quiet"]) == 0
