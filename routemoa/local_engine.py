@@ -187,6 +187,27 @@ class Outcome:
     """Seconds in the slot: prompt evaluation and decoding."""
 
 
+_CONTENT_MARK = re.compile("\ue000([0-9]+)\ue001")
+
+
+def prompt_tokens(llm: Any, chat: Any, messages: tuple[dict[str, str], ...]) -> list[int]:
+    """The prompt's tokens: the chat template's own text read with its special tokens, each message's
+    content as plain text. Text such as `<|im_start|>system` inside a message (an answer shown to other
+    models, a question) stays text: read with the template, it opened a real system turn."""
+    marked = [{**message, "content": f"\ue000{i}\ue001"} for i, message in enumerate(messages)]
+    formatted = chat(messages=marked)
+    tokens: list[int] = []
+    start = 0
+    for match in _CONTENT_MARK.finditer(formatted.prompt):
+        template_text = formatted.prompt[start : match.start()]
+        tokens += llm.tokenize(
+            template_text.encode("utf-8"), add_bos=not tokens and not formatted.added_special, special=True
+        )
+        tokens += llm.tokenize(messages[int(match.group(1))]["content"].encode("utf-8"), add_bos=False, special=False)
+        start = match.end()
+    return tokens + llm.tokenize(formatted.prompt[start:].encode("utf-8"), add_bos=False, special=True)
+
+
 @dataclass
 class _Slot:
     llm: Any
@@ -489,8 +510,7 @@ class LocalEngine:
 
         llm = slot.llm
         slot.first_message = request.messages[0] if request.messages else None
-        formatted = slot.chat(messages=list(request.messages))
-        prompt = llm.tokenize(formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True)
+        prompt = prompt_tokens(llm, slot.chat, request.messages)
         room = llm.n_ctx() - len(prompt)
         if room <= 0:
             raise ValueError(f"prompt is {len(prompt)} tokens; the local model's context holds {llm.n_ctx()}")
