@@ -39,7 +39,7 @@ import time
 
 from routemoa import prompts
 from routemoa.candidates import candidate_blocks
-from routemoa.local_engine import LocalEngine, Request, cpu_count, grammar_for
+from routemoa.local_engine import LocalEngine, Request, cpu_count, grammar_for, prompt_tokens
 from routemoa.local_sampling import decode
 from routemoa.reply_schema import reply_schema
 
@@ -138,8 +138,9 @@ def json_reply_cpu(rounds: int) -> dict:
             text = prompts.ANSWER_WITH_PEER_SCORES.format(
                 question=question, count=len(CANDIDATES), candidates=candidate_blocks(CANDIDATES)
             )
-            chat = slot.chat(messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": text}])
-            prompt = llm.tokenize(chat.prompt.encode(), add_bos=not chat.added_special, special=True)
+            prompt = prompt_tokens(
+                llm, slot.chat, ({"role": "system", "content": SYSTEM}, {"role": "user", "content": text})
+            )
             for name, tokens in ways.items():
                 evaluate(prompt)  # the prompt is cached: each way times its reply only
                 started, generated, evaluations[0] = time.thread_time(), [], 0
