@@ -28,6 +28,7 @@ from safetensors.numpy import save_file as save_numpy
 from safetensors.torch import load_file, save_file
 
 from routemoa.errors import UserError
+from routemoa.jsonl import parse_json, read_text
 from routemoa.scorer.encoder import DEFAULT_ENCODER, resolve_encoder_path
 from routemoa.scorer.metrics import model_accuracy
 from routemoa.scorer.model import ScorerNet
@@ -170,14 +171,9 @@ def save_checkpoint(
 def load_checkpoint(path: str | Path, encoder: str | None = None) -> Checkpoint:
     """Load and check a checkpoint; `encoder`, when given, must be the one it was trained with."""
     path = Path(path)
-    try:
-        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
-    except OSError:
-        raise UserError(f"{path}: not a scorer checkpoint (no {META_FILE})") from None
-    except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, nested too deeply
-        raise UserError(
-            f"{path / META_FILE}: invalid JSON ({getattr(exc, 'msg', None) or type(exc).__name__})"
-        ) from None
+    if not (path / META_FILE).is_file():
+        raise UserError(f"{path}: not a scorer checkpoint (no {META_FILE})")
+    meta = parse_json(read_text(path / META_FILE, "checkpoint metadata"), str(path / META_FILE))
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise UserError(f"{path / META_FILE}: not a {FORMAT} checkpoint")
     if meta.get("format_version") not in READABLE_VERSIONS:
