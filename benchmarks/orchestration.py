@@ -152,8 +152,8 @@ class EmptyState(TypedDict, total=False):
 
 
 def empty_graph():
-    """RouteMoA's topology with nodes that do nothing: score -> select -Send x3-> agent -> self_assess ->
-    cross_assess -> rerank -> select (3 layers) | aggregate."""
+    """RouteMoA's topology with nodes that do nothing: score -> select -Send x3-> agent -> assess -> select
+    (3 layers) | aggregate."""
 
     async def nothing(state) -> dict:
         return {}
@@ -168,16 +168,14 @@ def empty_graph():
         return "select" if state["layer"] < 3 else "aggregate"
 
     builder = StateGraph(EmptyState)
-    for name in ("score", "agent", "self_assess", "cross_assess", "rerank", "aggregate"):
+    for name in ("score", "agent", "assess", "aggregate"):
         builder.add_node(name, nothing)
     builder.add_node("select", select)
     builder.add_edge(START, "score")
     builder.add_edge("score", "select")
     builder.add_conditional_edges("select", fan_out, ["agent"])
-    builder.add_edge("agent", "self_assess")
-    builder.add_edge("self_assess", "cross_assess")
-    builder.add_edge("cross_assess", "rerank")
-    builder.add_conditional_edges("rerank", next_step, ["select", "aggregate"])
+    builder.add_edge("agent", "assess")
+    builder.add_conditional_edges("assess", next_step, ["select", "aggregate"])
     builder.add_edge("aggregate", END)
     return builder.compile()
 

@@ -13,7 +13,7 @@ Role = Literal["agent", "aggregator", "judge"]
 """Who made a call: a layer's agent, the final aggregator, or the SMoA judge."""
 
 Decision = Literal["next_layer", "early_exit", "max_layers", "no_candidates", "all_failed"]
-"""What rerank (or the SMoA judge) decided after a layer: the label of the conditional edge it takes."""
+"""What assess (or the SMoA judge) decided after a layer: the label of the conditional edge it takes."""
 
 OverBudget = Literal["over_budget"]
 """The decision when `max_usd` kept a layer or the aggregation from starting."""

@@ -1,10 +1,10 @@
 """The RouteMoA graph and its baselines: wiring only.
 
-START -> score -> select --Send per model--> agent -> self_assess -> cross_assess -> rerank
-rerank -> select (next layer) | aggregate (confident, last layer, or no candidate left) -> END
+START -> score -> select --Send per model--> agent -> assess
+assess -> select (next layer) | aggregate (confident, last layer, or no candidate left) -> END
 
 Every method of methods.METHODS reuses the same parts with its own context defaults and its
-own assessment nodes (SMoA: one `judge` node instead of self_assess -> cross_assess -> rerank).
+own assessment node (SMoA: one `judge` node instead of `assess`).
 """
 
 from __future__ import annotations
@@ -16,28 +16,22 @@ from langgraph.graph.state import CompiledStateGraph
 
 from routemoa.context import Context
 from routemoa.decision import DECISIONS, NEXT_LAYER
+from routemoa.layer_end import next_step
 from routemoa.methods import METHODS, AssessmentNode
 from routemoa.nodes.agent import agent
 from routemoa.nodes.aggregate import aggregate
-from routemoa.nodes.cross_assess import cross_assess
+from routemoa.nodes.assess import assess
 from routemoa.nodes.judge import judge
-from routemoa.nodes.rerank import next_step, rerank
 from routemoa.nodes.score import make_score
 from routemoa.nodes.select import fan_out, select
-from routemoa.nodes.self_assess import self_assess
 from routemoa.state import InputState, OutputState, State
 from routemoa.timing import timed
 
 MethodGraph = CompiledStateGraph[State, Context, InputState, OutputState]
 """A method's compiled graph: State inside, a Context of knobs, messages in, OutputState out."""
 
-ASSESSMENT_NODES: dict[AssessmentNode, Callable[..., Awaitable[dict]]] = {
-    "self_assess": self_assess,
-    "cross_assess": cross_assess,
-    "rerank": rerank,
-    "judge": judge,
-}
-"""The node function of each name a Method's `assessment` may list."""
+ASSESSMENT_NODES: dict[AssessmentNode, Callable[..., Awaitable[dict]]] = {"assess": assess, "judge": judge}
+"""The node function of each name a Method's `assessment` may name."""
 
 
 def build_graph(method: str = "routemoa", checkpointer=None) -> MethodGraph:
@@ -51,14 +45,11 @@ def build_graph(method: str = "routemoa", checkpointer=None) -> MethodGraph:
     builder.add_edge(START, "score")
     builder.add_edge("score", "select")
     builder.add_conditional_edges("select", fan_out, ["agent", "aggregate"])  # aggregate: over budget
-    previous = "agent"
-    for name in record.assessment:
-        builder.add_node(name, timed(ASSESSMENT_NODES[name]))
-        builder.add_edge(previous, name)
-        previous = name
+    builder.add_node(record.assessment, timed(ASSESSMENT_NODES[record.assessment]))
+    builder.add_edge("agent", record.assessment)
     # Edges labelled with the decisions that take them (Studio draws the labels).
     builder.add_conditional_edges(
-        previous, next_step, {d: "select" if d == NEXT_LAYER else "aggregate" for d in DECISIONS}
+        record.assessment, next_step, {d: "select" if d == NEXT_LAYER else "aggregate" for d in DECISIONS}
     )
     builder.add_edge("aggregate", END)
     return builder.compile(checkpointer=checkpointer, name=method)

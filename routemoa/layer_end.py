@@ -1,4 +1,5 @@
-"""What rerank (RouteMoA) and judge (SMoA) share at the end of a layer: the decision and the trace entry."""
+"""What assess (RouteMoA) and judge (SMoA) share at the end of a layer: the decision, the trace entry and the
+edge that follows it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from langgraph.runtime import Runtime
 
 from routemoa.assessment import layer_records
 from routemoa.context import Context
-from routemoa.contracts import Decision, LayerDone, ModelScores, TraceEntry
+from routemoa.contracts import Decision, LayerDone, ModelScores, RunDecision, TraceEntry
 from routemoa.decision import decide
 from routemoa.state import State
 
@@ -55,3 +56,9 @@ def close_layer(
     event: LayerDone = {"event": "layer_done", **entry}
     runtime.stream_writer(event)
     return [*state.get("trace", []), entry]
+
+
+async def next_step(state: State) -> RunDecision | None:
+    """Conditional edge after assess or judge: the layer's decision (next_layer -> select; anything else ->
+    aggregate). Async, like every node: LangGraph runs a sync edge function of an async run in a worker thread."""
+    return state["decision"]

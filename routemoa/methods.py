@@ -47,14 +47,10 @@ class RandomContext(Context):
     max_layers: int = override("max_layers", 1)
 
 
-AssessmentNode = Literal["self_assess", "cross_assess", "rerank", "judge"]
-"""A node between a layer's agents and its decision (graph.py wires them in the listed order)."""
-
-ASSESS_AND_RERANK: tuple[AssessmentNode, ...] = ("self_assess", "cross_assess", "rerank")
-"""RouteMoA's assessment: self-scores, a peer's cross-scores, then `rerank` fuses and decides."""
-
-JUDGE: tuple[AssessmentNode, ...] = ("judge",)
-"""SMoA's: one judge keeps the best `judge_keep` answers and, as moderator, may stop."""
+AssessmentNode = Literal["assess", "judge"]
+"""The node between a layer's agents and its decision: `assess` (RouteMoA's self scores, a peer's cross
+scores, then fusion decides) or `judge` (SMoA's: one judge keeps the best `judge_keep` answers and, as
+moderator, may stop)."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +63,8 @@ class Method:
     """Shown as the assistant's description in Studio and in `/v1/models`."""
     context: type[Context]
     """Its knobs with its defaults (the Studio form of its assistant)."""
-    assessment: tuple[AssessmentNode, ...] = ASSESS_AND_RERANK
-    """The nodes after `agent`, in order; the last one's conditional edge picks the next layer or `aggregate`."""
+    assessment: AssessmentNode = "assess"
+    """The node after `agent`; its conditional edge picks the next layer or `aggregate`."""
 
     @property
     def export(self) -> str:
@@ -78,7 +74,7 @@ class Method:
     @property
     def judged(self) -> bool:
         """Whether a judge call closes each layer (the budget counts it)."""
-        return "judge" in self.assessment
+        return self.assessment == "judge"
 
 
 METHODS: dict[str, Method] = {
@@ -98,7 +94,7 @@ METHODS: dict[str, Method] = {
             name="smoa",
             description="Sparse MoA: every model answers in a role; a judge keeps the best answers per layer and a moderator may stop early.",
             context=SMoAContext,
-            assessment=JUDGE,
+            assessment="judge",
         ),
         Method(
             name="single", description="One pool model answers alone (set the knob 'model').", context=SingleContext

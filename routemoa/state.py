@@ -72,7 +72,7 @@ class OutputState(InputState, total=False):
     """Why the run produced no answer (every model failed), else None."""
 
     # Per-layer progress: in the output too, so that `updates` stream mode shows what
-    # select, agent, self_assess and cross_assess did (the server streams output keys only).
+    # select, agent and assess did (the server streams output keys only).
     layer: int
     """Number of the layer being run (0 before the first)."""
     selected: list[SelectedModel]
@@ -114,7 +114,7 @@ class State(OutputState, total=False):
     backed: list[str]
     """Models of the latest layer whose answer another model backs (peer consensus or the same answer); the aggregator is the best-ranked of them."""
     decision: RunDecision | None
-    """After rerank (or judge): 'next_layer', 'early_exit', 'max_layers', 'no_candidates' or 'all_failed';
+    """After assess (or judge): 'next_layer', 'early_exit', 'max_layers', 'no_candidates' or 'all_failed';
     'over_budget' when `max_usd` kept a layer from starting; None before the first layer ends."""
 
 

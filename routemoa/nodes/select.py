@@ -66,7 +66,7 @@ def budget_stop(
 
 
 async def fan_out(state: State, runtime: Runtime[Context]) -> list[Send] | str:
-    """One Send per selected model (rerank guarantees there is at least one candidate);
+    """One Send per selected model (assess guarantees there is at least one candidate);
     straight to aggregate when the budget stopped the layer (nothing selected)."""
     if not state["selected"]:
         return "aggregate"

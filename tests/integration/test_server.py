@@ -16,17 +16,15 @@ from routemoa.context import Context
 
 pytestmark = pytest.mark.integration
 
-DESIGN_NODES = {"score", "select", "agent", "self_assess", "cross_assess", "rerank", "aggregate"}
+DESIGN_NODES = {"score", "select", "agent", "assess", "aggregate"}
 DESIGN_EDGES = {
     ("__start__", "score"),
     ("score", "select"),
     ("select", "agent"),
     ("select", "aggregate"),
-    ("agent", "self_assess"),
-    ("self_assess", "cross_assess"),
-    ("cross_assess", "rerank"),
-    ("rerank", "select"),
-    ("rerank", "aggregate"),
+    ("agent", "assess"),
+    ("assess", "select"),
+    ("assess", "aggregate"),
     ("aggregate", "__end__"),
 }
 QUESTION = {"messages": [{"role": "user", "content": "What is 6*7?"}]}

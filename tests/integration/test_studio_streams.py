@@ -53,11 +53,11 @@ async def test_updates_show_every_node_and_the_answer_keeps_one_id(dev_server):
         elif part.event == "values":
             values.append(part.data)
     nodes = [name for update in updates for name in update]
-    assert nodes == ["score", "select", "agent", "agent", "self_assess", "cross_assess", "rerank", "aggregate"]
+    assert nodes == ["score", "select", "agent", "agent", "assess", "aggregate"]
     assert all(isinstance(value, dict) and value for update in updates for value in update.values()), updates
     by_node = {name: value for update in updates for name, value in update.items()}
     assert [p["name"] for p in by_node["select"]["selected"]] == ["fake-1", "fake-0"]
-    assert by_node["agent"]["records"][0]["model"] in ("fake-0", "fake-1") and "self_scores" in by_node["self_assess"]
+    assert by_node["agent"]["records"][0]["model"] in ("fake-0", "fake-1") and "self_scores" in by_node["assess"]
     final = values[-1]["messages"][-1]
     streamed = {c["id"] for c in chunks if c["type"] == "AIMessageChunk"}
     assert streamed == {final["id"]}  # the streamed tokens and the final answer are one message

@@ -88,7 +88,7 @@ def test_every_method_has_a_graph_with_the_design_nodes():
     for method in METHODS:
         nodes = set(build_graph(method).get_graph().nodes)
         assert {"score", "select", "agent", "aggregate"} <= nodes
-    assert {"self_assess", "cross_assess", "rerank"} <= set(build_graph("routemoa").get_graph().nodes)
+    assert "assess" in build_graph("routemoa").get_graph().nodes
 
 
 def test_langgraph_json_exports_every_method():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import replace
-from itertools import pairwise
 
 import pytest
 from langchain_core.messages import AIMessage
@@ -256,9 +255,9 @@ def test_each_method_is_wired_from_its_record_and_exported_where_langgraph_json_
         assert graph_entries()[method.name]["path"] == f"./routemoa/graph.py:{method.export}"
         assert compiled.builder.context_schema is method.context
         edges = {(e.source, e.target) for e in compiled.get_graph().edges}
-        chain = ("agent", *method.assessment)
-        assert set(pairwise(chain)) | {(chain[-1], "select"), (chain[-1], "aggregate")} <= edges
-    assert set(GRAPHS["smoa"].get_graph().nodes) & {"self_assess", "cross_assess", "rerank"} == set()
+        assessment = method.assessment
+        assert {("agent", assessment), (assessment, "select"), (assessment, "aggregate")} <= edges
+    assert "assess" not in GRAPHS["smoa"].get_graph().nodes
     assert METHODS["smoa"].judged and not METHODS["routemoa"].judged
 
 
@@ -267,17 +266,14 @@ def test_a_new_method_is_one_record(monkeypatch):
 
     monkeypatch.setitem(
         METHODS,
-        "moa_self",
+        "moa_judged",
         Method(
-            name="moa_self",
-            description="MoA with self-assessment only.",
-            context=MoAContext,
-            assessment=("self_assess", "rerank"),
+            name="moa_judged", description="MoA whose layers a judge closes.", context=MoAContext, assessment="judge"
         ),
     )
-    built = build_graph("moa_self")
-    assert built.name == "moa_self" and "cross_assess" not in built.get_graph().nodes
-    assert {("agent", "self_assess"), ("self_assess", "rerank"), ("rerank", "aggregate")} <= {
+    built = build_graph("moa_judged")
+    assert built.name == "moa_judged" and "assess" not in built.get_graph().nodes
+    assert {("agent", "judge"), ("judge", "select"), ("judge", "aggregate")} <= {
         (e.source, e.target) for e in built.get_graph().edges
     }
 

@@ -1,16 +1,50 @@
-"""rerank: fuse prior, self and cross scores; decide whether to stop; record the layer's trace."""
+"""assess: the layer's self scores, the peers' cross scores, then fusion and the decision, in one step.
+
+Three pure steps over the same records, in order: `self_step` (the readable self scores),
+`cross_step` (every model of this layer scores the previous layer's answers; the medians
+are the cross scores, and self scores far above them get capped), `rerank_step` (fuse
+prior, self and cross scores; decide whether to stop; record the layer's trace). They run
+as one node: each LangGraph step costs a checkpoint and a task, and these three have no
+I/O between them (docs/serving.md, "Orchestration overhead").
+"""
 
 from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from routemoa.assessment import capped, exit_support, layer_records, scored_layer, self_scores, unscored
+from routemoa.assessment import (
+    capped,
+    exit_support,
+    layer_records,
+    peer_consensus,
+    scored_layer,
+    self_scores,
+    unscored,
+    update_self_caps,
+)
 from routemoa.context import Context
-from routemoa.contracts import ModelScores, RunDecision
+from routemoa.contracts import ModelScores
 from routemoa.fusion import LayerScores, fuse
 from routemoa.layer_end import close_layer, decide_layer
 from routemoa.method_context import run_context
 from routemoa.state import State
+
+
+def self_step(state: State) -> dict:
+    """Self score per successful model of the layer that gave a readable one (fusion penalises the others)."""
+    return {"self_scores": self_scores(state["records"], state["layer"])}
+
+
+def cross_step(state: State, ctx: Context) -> dict:
+    """Peer consensus per previous-layer model, who gave it, and the run's caps on self scores."""
+    layer = state["layer"]
+    caps = {} if layer == 1 else dict(state.get("self_caps") or {})
+    if not ctx.cross_assessment:
+        return {"assessors": [], "cross_scores": {}, "self_caps": caps}
+    shown = [item["model"] for item in state.get("shown") or []]
+    found = peer_consensus(state["records"], layer, shown)
+    caps = update_self_caps(caps, self_scores(state["records"], layer - 1), found.consensus, ctx.self_trust_margin)
+    return {"assessors": found.assessors, "cross_scores": found.consensus, "self_caps": caps}
 
 
 def _rounded(value: float | None) -> float | None:
@@ -18,9 +52,8 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-async def rerank(state: State, runtime: Runtime[Context]) -> dict:
+def rerank_step(state: State, ctx: Context, runtime: Runtime[Context]) -> dict:
     """New fused scores, the decision, and one trace entry for this layer."""
-    ctx = await run_context(runtime, state["method"])
     layer, records = state["layer"], state["records"]
     caps = state.get("self_caps") or {}
     now = layer_records(records, layer)
@@ -62,7 +95,10 @@ async def rerank(state: State, runtime: Runtime[Context]) -> dict:
     return {"fused": fused, "decision": decision, "trace": trace, "backed": backed}
 
 
-async def next_step(state: State) -> RunDecision | None:
-    """Conditional edge: the layer's decision (next_layer -> select; anything else -> aggregate).
-    Async, like every node: LangGraph runs a sync edge function of an async run in a worker thread."""
-    return state["decision"]
+async def assess(state: State, runtime: Runtime[Context]) -> dict:
+    """The three steps in order, each reading what the one before wrote; returns all they wrote."""
+    ctx = await run_context(runtime, state["method"])
+    update = self_step(state)
+    update |= cross_step({**state, **update}, ctx)
+    update |= rerank_step({**state, **update}, ctx, runtime)
+    return update
