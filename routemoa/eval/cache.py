@@ -1,7 +1,9 @@
 """Result cache of a live evaluation: one JSON line per (method, item id), appended as results arrive.
 
-Loaded on start, so an interrupted run resumes where it stopped without paying twice.
-A torn last line (the process died mid-write) is ignored.
+Loaded on start, so an interrupted run resumes where it stopped without paying twice: a run's
+answer is stored before it is graded, so a grading failure (the judge down) costs a regrade on
+rerun, not a second run. A later line for the same key replaces an earlier one. A torn last
+line (the process died mid-write) is ignored.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+
+PENDING = "pending"
+"""Field of a stored row whose paid work is done but whose grading is not (see `get_or_run`)."""
 
 
 class ResultCache:
@@ -54,12 +59,27 @@ class ResultCache:
         return list(self._results.values())
 
     async def get_or_run(
-        self, method: str, item_id: str, run: Callable[[], Awaitable[dict[str, Any]]]
+        self,
+        method: str,
+        item_id: str,
+        run: Callable[[], Awaitable[dict[str, Any]]],
+        finish: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]] | None = None,
     ) -> dict[str, Any]:
-        """The cached result, else `await run()` (which returns the result fields), stored then returned."""
-        cached = self.get(method, item_id)
-        if cached is not None:
-            return cached
-        result = {**await run(), "method": method, "id": item_id}
-        self.put(result)
-        return result
+        """The finished result of (method, item_id); a new one is `await run()` (the paid work).
+
+        With `finish` (grading), `run`'s fields are stored at once, marked PENDING, before
+        `await finish(row)` adds the rest; if `finish` raises, the pending row stays, and the next
+        call finishes it without running again."""
+        row = self.get(method, item_id)
+        if row is None:
+            row = {**await run(), "method": method, "id": item_id}
+            if finish is None:
+                self.put(row)
+                return row
+            row[PENDING] = True
+            self.put(row)
+        if row.get(PENDING) and finish is not None:
+            done = {key: value for key, value in row.items() if key != PENDING}
+            row = {**done, **await finish(done)}
+            self.put(row)
+        return row

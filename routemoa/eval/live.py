@@ -73,26 +73,28 @@ async def run_live(
             context = context_for(run.method, {"pool": pool_path, **(knobs or {}), **run.knobs})
             out = await run_query(item.question, context, graph=graphs[run.method])
             bill: Bill | None = out.get("bill")
-            text = out.get("answer") or ""
-            score = await grade_async(item.as_dict(), text, judge) if text else 0.0
             return {
-                "correct": score >= PASS_MARK,
-                "score": score,
                 "task": item.group,
                 "usd": bill["total_usd"] if bill else 0.0,
                 "seconds": bill["wall_s"] if bill else 0.0,
                 "calls": bill["calls"] if bill else 0,
-                "answer": text,
+                "answer": out.get("answer") or "",
                 "error": out.get("error"),
             }
 
+        async def graded(row: dict[str, Any]) -> dict[str, Any]:
+            score = await grade_async(item.as_dict(), row["answer"], judge) if row["answer"] else 0.0
+            return {"correct": score >= PASS_MARK, "score": score}
+
         async with gate:
             try:
-                return await cache.get_or_run(run.label, item.id, answer)
+                return await cache.get_or_run(run.label, item.id, answer, graded)
             except UserError:
                 raise
-            except Exception as exc:  # not cached: a rerun retries this item
-                bar.write(f"{run.label} {item.id}: {type(exc).__name__}: {exc}"[:300])
+            except Exception as exc:  # a rerun retries this item (only its grading, once its answer is stored)
+                bar.write(
+                    f"{run.label} {item.id}: {type(exc).__name__}: {exc}"[:300], file=sys.stderr
+                )  # stdout: --json
                 return None
             finally:
                 bar.update(1)

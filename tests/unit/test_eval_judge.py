@@ -89,10 +89,32 @@ def test_eval_run_with_judge_caches_the_verdict(fake_pool, fixed_prior, scripts,
     assert main(argv) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows[0]["accuracy"] == 1.0 and len(scripts["grader"].calls) == 1
-    cached = json.loads((out / "results.jsonl").read_text().splitlines()[0])
-    assert cached["score"] == 1.0 and cached["task"] == "judge"
+    pending, cached = (json.loads(line) for line in (out / "results.jsonl").read_text().splitlines())
+    assert pending["pending"] is True and "score" not in pending and pending["answer"] == "Rayleigh scattering."
+    assert cached["score"] == 1.0 and cached["task"] == "judge" and "pending" not in cached
     assert main(argv) == 0 and len(scripts["grader"].calls) == 1  # resumed: the judge is not asked again
     assert main(argv[:-2]) == 2
     assert "--judge MODEL" in capsys.readouterr().err
     assert main(argv[:-1] + ["nobody"]) == 2
     assert "--judge: 'nobody' is not a pool model" in capsys.readouterr().err
+
+
+def test_a_failed_grading_is_retried_without_running_the_method_again(
+    fake_pool, fixed_prior, scripts, tmp_path, capsys
+):
+    pool = fake_pool(["a", "grader"])
+    fixed_prior({"a": 0.9, "grader": 0.1})
+    scripts["a"].reply = "Rayleigh scattering."
+    scripts["grader"].error = RuntimeError("judge down")
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text(json.dumps({**ITEM, "id": "sky"}) + "\n")
+    out = tmp_path / "out"
+    argv = ["eval", "run", "--benchmark", str(bench), "--methods", "single:a", "--pool", pool, "--out", str(out)]
+    argv += ["--json", "--quiet", "--judge", "grader"]
+    assert main(argv) == 1  # one item left ungraded
+    assert "judge down" in capsys.readouterr().err and len(scripts["a"].calls) == 1
+    scripts["grader"].error = None
+    scripts["grader"].reply = '{"correct": true}'
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)[0]["accuracy"] == 1.0
+    assert len(scripts["a"].calls) == 1 and len(scripts["grader"].calls) == 2  # graded again, not run again
