@@ -5,7 +5,7 @@ Three pure steps over the same records, in order: `self_step` (the readable self
 are the cross scores, and self scores far above them get capped), `rerank_step` (fuse
 prior, self and cross scores; decide whether to stop; record the layer's trace). They run
 as one node: each LangGraph step costs a checkpoint and a task, and these three have no
-I/O between them (docs/serving.md, "Orchestration overhead").
+I/O between them (docs/architecture.md, "The graph").
 """
 
 from __future__ import annotations
