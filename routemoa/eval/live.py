@@ -92,9 +92,8 @@ async def run_live(
             except UserError:
                 raise
             except Exception as exc:  # a rerun retries this item (only its grading, once its answer is stored)
-                bar.write(
-                    f"{run.label} {item.id}: {type(exc).__name__}: {exc}"[:300], file=sys.stderr
-                )  # stdout: --json
+                # stderr: with --json, stdout holds only the JSON
+                bar.write(f"{run.label} {item.id}: {type(exc).__name__}: {exc}"[:300], file=sys.stderr)
                 return None
             finally:
                 bar.update(1)
