@@ -26,27 +26,61 @@ class Unsupported(ValueError):
     """The folder is not a BERT + mean-pooling sentence-transformers model in safetensors."""
 
 
-def _erf(x: np.ndarray) -> np.ndarray:
-    """erf to ~1.2e-7 (Numerical Recipes' erfc Chebyshev fit; numpy has no erf)."""
-    z = np.abs(x)
-    t = 1.0 / (1.0 + 0.5 * z)
-    # fmt: off
-    poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (
-        0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
-    # fmt: on
-    return np.sign(x) * (1.0 - t * np.exp(poly))
+_ERFC_COEFFS = tuple(
+    np.float32(c)
+    for c in (
+        0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807,
+        -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223,
+    )
+)  # fmt: skip
+"""Numerical Recipes' erfc Chebyshev fit (to ~1.2e-7), highest power first; numpy has no erf."""
+
+GELU_CHUNK = 16384
+"""Values per GELU chunk: its three scratch rows stay in L2 across the fit's ~30 passes. Over whole
+(512 × 1536) activations, each pass's temporary streamed through memory and GELU took half of a
+64-query forward pass; chunked and in place it takes a third of the time."""
 
 
-def _gelu(x: np.ndarray) -> np.ndarray:
-    return 0.5 * x * (1.0 + _erf(x * np.float32(0.7071067811865476)))
+def _gelu_(x: np.ndarray) -> np.ndarray:
+    """Exact (erf) GELU of the C-contiguous float32 `x`, in place: x · (½ + sign(x)·(½ − ½·erfc(|x|/√2)))."""
+    flat = x.reshape(-1)
+    size = min(GELU_CHUNK, flat.size)
+    z, t, p = (np.empty(size, dtype=np.float32) for _ in range(3))
+    for start in range(0, flat.size, GELU_CHUNK):
+        v = flat[start : start + GELU_CHUNK]
+        zz, tt, pp = z[: v.size], t[: v.size], p[: v.size]
+        np.abs(v, out=zz)
+        zz *= np.float32(0.7071067811865476)
+        np.multiply(zz, np.float32(0.5), out=tt)
+        tt += np.float32(1.0)
+        np.reciprocal(tt, out=tt)
+        pp.fill(_ERFC_COEFFS[0])
+        for c in _ERFC_COEFFS[1:]:
+            pp *= tt
+            pp += c
+        zz *= zz
+        pp -= zz
+        np.exp(pp, out=pp)
+        pp *= tt  # erfc(|v| / √2)
+        np.multiply(pp, np.float32(-0.5), out=pp)
+        pp += np.float32(0.5)
+        np.sign(v, out=zz)
+        pp *= zz
+        pp += np.float32(0.5)
+        v *= pp
+    return x
 
 
-def _layer_norm(x: np.ndarray, norm: tuple[np.ndarray, np.ndarray], eps: float) -> np.ndarray:
+def _layer_norm_(x: np.ndarray, norm: tuple[np.ndarray, np.ndarray], eps: float) -> np.ndarray:
+    """Layer norm over the last axis of float32 `x`, in place."""
     weight, bias = norm
-    mean = x.mean(-1, keepdims=True)
-    centred = x - mean
-    var = (centred * centred).mean(-1, keepdims=True)
-    return centred / np.sqrt(var + eps) * weight + bias
+    x -= x.mean(-1, keepdims=True)
+    var = np.einsum("ij,ij->i", x, x)[:, None] / np.float32(x.shape[-1])
+    var += np.float32(eps)
+    x /= np.sqrt(var, out=var)
+    x *= weight
+    x += bias
+    return x
 
 
 class OffsetsTokenizer:
@@ -157,9 +191,10 @@ class LeanEncoder:
         for row, t in enumerate(ids):
             tokens[row, : len(t)] = t
             mask[row, : len(t)] = 1.0
-        x = _layer_norm(self.word[tokens] + self.position[:length] + self.token_type, self.embed_norm, self.eps)
-        hidden = x.shape[-1]
-        x = x.reshape(batch * length, hidden)  # every projection is one 2-d GEMM (numpy's stacked matmul is ~7x slower)
+        hidden = self.word.shape[1]
+        # a row per token: every projection is one 2-d GEMM (numpy's stacked matmul is ~7x slower)
+        x = (self.word[tokens] + self.position[:length] + self.token_type).reshape(batch * length, hidden)
+        x = _layer_norm_(x, self.embed_norm, self.eps)
         key_bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
         head = hidden // self.heads
         scale = np.float32(1.0 / np.sqrt(head))
@@ -170,9 +205,14 @@ class LeanEncoder:
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
             context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch * length, hidden)
-            x = _layer_norm(x + context @ layer["out_w"] + layer["out_b"], layer["norm1"], self.eps)
-            up = _gelu(x @ layer["up_w"] + layer["up_b"])
-            x = _layer_norm(x + up @ layer["down_w"] + layer["down_b"], layer["norm2"], self.eps)
-        x = x.reshape(batch, length, hidden)
-        pooled = (x * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+            x += context @ layer["out_w"]
+            x += layer["out_b"]
+            x = _layer_norm_(x, layer["norm1"], self.eps)
+            up = x @ layer["up_w"]
+            up += layer["up_b"]
+            x += _gelu_(up) @ layer["down_w"]
+            x += layer["down_b"]
+            x = _layer_norm_(x, layer["norm2"], self.eps)
+        tokens_out = x.reshape(batch, length, hidden)
+        pooled = (tokens_out * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)

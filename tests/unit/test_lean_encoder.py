@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 
 import numpy as np
 import pytest
 
 from routemoa.scorer.encoder import DEFAULT_ENCODER, _encode, load_encoder, resolve_encoder_path, serving_encoder
-from routemoa.scorer.lean_encoder import LeanEncoder, Unsupported
+from routemoa.scorer.lean_encoder import GELU_CHUNK, LeanEncoder, Unsupported, _gelu_
 from routemoa.scorer.text import head_tail
 
 TEXTS = [
@@ -63,3 +64,12 @@ def test_another_model_shape_is_unsupported_and_served_by_sentence_transformers(
     assert not isinstance(serving_encoder(str(folder), "cpu"), LeanEncoder)
     with pytest.raises(Unsupported):
         LeanEncoder(tmp_path / "missing")
+
+
+def test_gelu_in_place_is_the_exact_erf_gelu_across_chunks():
+    values = np.concatenate([np.linspace(-12, 12, GELU_CHUNK * 2 + 123), [0.0, -0.0, 1e-30, -40.0, 40.0]])
+    x = values.astype(np.float32).reshape(-1, 1)  # 2-d, like the activations
+    exact = np.array([0.5 * v * (1.0 + math.erf(v / math.sqrt(2.0))) for v in x.ravel().astype(np.float64)])
+    out = _gelu_(x)
+    assert out is x  # in place
+    assert np.abs(x.ravel() - exact).max() < 1e-6
