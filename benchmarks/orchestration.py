@@ -1,6 +1,6 @@
 """Orchestration overhead and throughput: RouteMoA's graph vs the same calls in bare asyncio.
 
-    python benchmarks/orchestration.py [--runs 35] [--delays 0,200] [--concurrency 1,8,32,64] [--split]
+    python benchmarks/orchestration.py [--runs 35] [--delays 0,200] [--concurrency 1,8,32,64] [--rounds 3] [--split]
 
 A three-model pool on an OpenAI-compatible stub server (benchmarks/stub_server.py,
 its own process, fixed delay per call). RouteMoA runs 3 layers x 3 models + the
@@ -195,7 +195,7 @@ async def timed(fn, ctx: Context, concurrent: int = 1) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-async def measure(ctx: Context, runs: int, concurrency: list[int], split: bool) -> None:
+async def measure(ctx: Context, runs: int, concurrency: list[int], split: bool, rounds: int = 3) -> None:
     variants = {"routemoa": routemoa_run, "bare": bare_run}
     singles = {**variants, "fixed prior": fixed_prior_run, "empty graph": empty_graph_run} if split else variants
     for _ in range(2):  # warm: encoder, pool, clients
@@ -228,12 +228,12 @@ async def measure(ctx: Context, runs: int, concurrency: list[int], split: bool) 
         )
     for n in concurrency:
         rates: dict[str, list[float]] = {name: [] for name in variants}
-        for _ in range(3):
+        for _ in range(rounds):
             for name, fn in variants.items():
                 rates[name].append(n / (await timed(fn, ctx, n))[0])
         rate = {name: statistics.median(v) for name, v in rates.items()}
         print(
-            f"  {n:>3} concurrent runs (median of 3 rounds): routemoa {rate['routemoa']:.2f} runs/s,"
+            f"  {n:>3} concurrent runs (median of {rounds} rounds): routemoa {rate['routemoa']:.2f} runs/s,"
             f" bare {rate['bare']:.2f} runs/s, ratio {rate['routemoa'] / rate['bare']:.2f}",
             flush=True,
         )
@@ -244,6 +244,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=35)
     parser.add_argument("--delays", default="0,200", help="stub delays in ms, comma-separated")
     parser.add_argument("--concurrency", default="1,8,32,64")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of concurrent runs per variant (interleaved)")
     parser.add_argument("--split", action="store_true", help="also split the single runs' extra CPU (see above)")
     args = parser.parse_args()
     print("command: python benchmarks/orchestration.py " + " ".join(sys.argv[1:]), flush=True)
@@ -254,7 +255,7 @@ def main() -> None:
             try:
                 ctx = Context(pool=write_pool(Path(tmp), url), top_k=3, max_layers=3, threshold=1.0)
                 print(f"stub delay {delay:g} ms:", flush=True)
-                asyncio.run(measure(ctx, args.runs, concurrency, args.split))
+                asyncio.run(measure(ctx, args.runs, concurrency, args.split, args.rounds))
             finally:
                 proc.kill()
 
