@@ -12,8 +12,8 @@ from routemoa.context import Context
 from routemoa.garbage import screen
 from routemoa.method_context import run_context
 from routemoa.parsing import parse_reply
-from routemoa.pool import load_pool
 from routemoa.reply_schema import scored_response_format
+from routemoa.run_pool import run_model
 from routemoa.state import AgentTask
 
 
@@ -22,7 +22,7 @@ async def agent(payload: dict, runtime: Runtime[Context]) -> dict:
     Send's AgentTask, annotated `dict`: LangGraph would read an AgentTask annotation as this node's input schema."""
     task = cast(AgentTask, payload)
     ctx = await run_context(runtime, task["method"])
-    spec = load_pool(ctx.pool).get(task["model"])
+    spec = run_model(ctx.pool, task["model"])
     peers = len(task["previous_answers"])
     settings = settings_for(spec, ctx)
     response_format = None if task["plain"] else scored_response_format(spec, peers)

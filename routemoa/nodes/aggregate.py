@@ -17,7 +17,7 @@ from routemoa.contracts import Aggregation, Bill
 from routemoa.conversation import history_before_query
 from routemoa.garbage import screen
 from routemoa.method_context import run_context
-from routemoa.pool import load_pool
+from routemoa.run_pool import run_model
 from routemoa.state import AgentRecord, State
 from routemoa.timing import active_seconds
 
@@ -104,7 +104,7 @@ async def aggregate(state: State, runtime: Runtime[Context]) -> dict:
             [],
             None,
         )
-    spec = load_pool(ctx.pool).get(_aggregator_name(state, ctx))
+    spec = run_model(ctx.pool, _aggregator_name(state, ctx))
     system = prompts.AGGREGATE_SYSTEM
     if instruction := format_instruction(ctx.response_format):
         system = f"{system}\n\n{instruction}"

@@ -16,7 +16,7 @@ from routemoa.decision import EARLY_EXIT, NEXT_LAYER
 from routemoa.layer_end import close_layer, decide_layer
 from routemoa.method_context import run_context
 from routemoa.parsing import find_object
-from routemoa.pool import load_pool
+from routemoa.run_pool import run_model
 from routemoa.state import AgentRecord, State
 
 
@@ -42,7 +42,7 @@ async def judge(state: State, runtime: Runtime[Context]) -> dict:
     kept = [r["model"] for r in answered]
     records: list[AgentRecord] = []
     if len(answered) > ctx.judge_keep:
-        spec = load_pool(ctx.pool).get(ctx.aggregator or answered[0]["model"])
+        spec = run_model(ctx.pool, ctx.aggregator or answered[0]["model"])
         text = prompts.JUDGE.format(
             candidates=candidate_blocks([r["answer"] for r in answered]),
             question=state["question"],

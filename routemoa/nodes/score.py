@@ -15,7 +15,7 @@ from routemoa.context import Context
 from routemoa.conversation import last_question
 from routemoa.errors import UserError
 from routemoa.method_context import run_context
-from routemoa.pool import load_pool
+from routemoa.run_pool import pool_at_start
 from routemoa.scorer import Prior, pool_prior
 from routemoa.scorer.encoder import MICRO_BATCH_MAX
 from routemoa.state import State, new_run
@@ -27,7 +27,7 @@ that many concurrent queries share it (with 16 threads, 64 runs started at once 
 
 def _question_and_prior(ctx: Context, messages: list[AnyMessage]) -> tuple[str, Prior]:
     """The run's question and its prior over the run's pool, once the context's model names are found in it."""
-    pool = load_pool(ctx.pool)
+    pool = pool_at_start(ctx.pool)
     for field in ("aggregator", "model"):
         name = getattr(ctx, field)
         if name and name not in pool.names:

@@ -11,7 +11,7 @@ from routemoa.context import Context
 from routemoa.contracts import LayerDone, LayerStart, SelectedModel, ShownAnswer, TraceEntry
 from routemoa.layer_plan import layer_expected_usd, layer_tasks
 from routemoa.method_context import run_context
-from routemoa.pool import load_pool
+from routemoa.run_pool import run_pool
 from routemoa.selection import choose_models
 from routemoa.state import State
 
@@ -29,7 +29,7 @@ async def select(state: State, runtime: Runtime[Context]) -> dict:
     """Choose the next layer's models; models that just failed sit this layer out.
     A layer whose expected cost would take the run past `max_usd` does not start (see budget_stop)."""
     ctx = await run_context(runtime, state["method"])
-    pool = load_pool(ctx.pool)
+    pool = run_pool(ctx.pool)
     layer = state["layer"] + 1
     just_failed = {r["model"] for r in layer_records(state["records"], layer - 1) if r["error"]}
     picks = choose_models(ctx, state["fused"], pool.models, just_failed, f"{state['question']}#{layer}")
@@ -71,6 +71,6 @@ async def fan_out(state: State, runtime: Runtime[Context]) -> list[Send] | str:
     if not state["selected"]:
         return "aggregate"
     ctx = await run_context(runtime, state["method"])
-    pool = load_pool(ctx.pool)
+    pool = run_pool(ctx.pool)
     tasks = layer_tasks(state, ctx, pool, state["layer"], [p["name"] for p in state["selected"]], state["shown"])
     return [Send("agent", task) for task in tasks]

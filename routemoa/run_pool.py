@@ -1,0 +1,68 @@
+"""The pool as the steps of a run see it when its file is edited while the run is under way.
+
+A run's first step (`score`) loads the pool file with `pool_at_start`: a file that does not
+load fails the new run with its one-line error. Later steps read the file as it is now
+(`run_pool`, `run_model`), so an edit applies from the next step on (the next layer picks
+from the edited models), except that
+- while the file does not load (a save half-written, a bad edit) they use the last version
+  of it that did, with a warning in the log, so that the runs under way finish;
+- a model removed after the run chose it (its call already sent, or it ranked best and
+  aggregates) keeps, for that step, the settings it was last loaded with.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from routemoa.errors import UserError
+from routemoa.pool import PoolError, load_pool
+from routemoa.spec import ModelSpec, Pool
+
+log = logging.getLogger(__name__)
+
+_LAST_LOADED: dict[str, Pool] = {}
+"""Per pool reference: the last version that loaded in this process."""
+_LAST_SPECS: dict[tuple[str, str], ModelSpec] = {}
+"""Per (pool reference, model name): the model's settings in the last version that had it."""
+
+
+def _key(path: str | os.PathLike | None) -> str:
+    return os.fsdecode(os.fspath(path)) if path is not None else ""
+
+
+def _loaded(path: str | os.PathLike | None) -> Pool:
+    pool = load_pool(path)
+    key = _key(path)
+    if _LAST_LOADED.get(key) is not pool:  # a new version (load_pool returns one object per version)
+        _LAST_LOADED[key] = pool
+        _LAST_SPECS.update(((key, spec.name), spec) for spec in pool.models)
+    return pool
+
+
+def pool_at_start(path: str | os.PathLike | None) -> Pool:
+    """The pool for a run's first step: `load_pool`, and the version is remembered for the run's later steps."""
+    return _loaded(path)
+
+
+def run_pool(path: str | os.PathLike | None) -> Pool:
+    """The pool for a later step of a run: the file as it is now, or while it does not load, the last version that did."""
+    try:
+        return _loaded(path)
+    except PoolError as exc:
+        last = _LAST_LOADED.get(_key(path))
+        if last is None:
+            raise
+        log.warning("%s; runs under way go on with the last version of the file that loaded", exc)
+        return last
+
+
+def run_model(path: str | os.PathLike | None, name: str) -> ModelSpec:
+    """Model `name` for a later step of a run: from `run_pool`, or, if an edit removed it, as last loaded."""
+    pool = run_pool(path)
+    if name in pool.names:
+        return pool.get(name)
+    spec = _LAST_SPECS.get((_key(path), name))
+    if spec is None:  # e.g. a run resumed in a new process after the edit
+        raise UserError(f"{pool.source}: model '{name}' is no longer in the pool")
+    return spec

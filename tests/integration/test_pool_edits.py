@@ -1,0 +1,74 @@
+"""A pool file edited while a run is under way, on a real loopback OpenAI-compatible server: the run
+finishes (a broken save falls back to the last version that loaded; a model removed after it answered
+still aggregates), and the next run sees the file as it is."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import yaml
+
+from routemoa.context import Context
+from routemoa.pool import PoolError
+from routemoa.runner import run_query
+from tests.stub_openai import StubOpenAI
+
+pytestmark = pytest.mark.integration
+
+
+def edits_on_first_call(model: str, edit):
+    """A reply function for `model` that runs `edit()` once, at its first call, then answers as the stub does."""
+    calls = []
+
+    def reply(body: dict) -> str:
+        if not calls:
+            edit()
+        calls.append(body)
+        prompt = str(body["messages"])
+        if "self_score" not in prompt:
+            return f"4, aggregated by {model}"
+        answer = {"answer": f"{model} says 4", "self_score": 0.9}
+        if "peer_scores" in prompt:
+            answer["peer_scores"] = [0.8] * prompt.count("ANSWER_")
+        return json.dumps(answer)
+
+    return reply
+
+
+async def test_a_pool_file_broken_during_a_run_lets_it_finish_and_fails_the_next(tmp_path, fixed_prior, caplog):
+    with StubOpenAI() as stub:
+        pool = stub.write_pool(tmp_path / "pool.yaml", ["alpha", "beta"])
+        fixed_prior({"alpha": 0.6, "beta": 0.5})
+        stub.replies["alpha"] = edits_on_first_call("alpha", lambda: (tmp_path / "pool.yaml").write_text("models: ["))
+        ctx = Context(pool=pool, top_k=2, max_layers=2, threshold=1.0)
+        with caplog.at_level(logging.WARNING, logger="routemoa.run_pool"):
+            out = await run_query("What is 2 + 2?", ctx)
+        assert out["error"] is None and out["answer"]
+        assert out["bill"]["calls"] == 5  # both layers of two, then the aggregator
+        assert "last version of the file that loaded" in caplog.text and "invalid YAML" in caplog.text
+        with pytest.raises(PoolError, match="invalid YAML") as raised:
+            await run_query("What is 3 + 3?", ctx)
+        assert "\n" not in str(raised.value)
+
+
+async def test_a_model_removed_after_it_answered_still_aggregates_its_run(tmp_path, fixed_prior):
+    with StubOpenAI() as stub:
+        pool = stub.write_pool(tmp_path / "pool.yaml", ["alpha", "beta"])
+        fixed_prior({"alpha": 0.62, "beta": 0.6})
+
+        def remove_alpha() -> None:
+            data = yaml.safe_load((tmp_path / "pool.yaml").read_text())
+            data["models"] = [m for m in data["models"] if m["name"] != "alpha"]
+            (tmp_path / "pool.yaml").write_text(yaml.safe_dump(data))
+
+        stub.replies["alpha"] = edits_on_first_call("alpha", remove_alpha)
+        out = await run_query("What is 2 + 2?", Context(pool=pool, top_k=2, max_layers=1, threshold=1.0))
+        assert out["error"] is None
+        assert out["answer"] == "4, aggregated by alpha"  # alpha ranked best; its run keeps it
+        assert out["bill"]["calls"] == 3
+
+        fixed_prior({"beta": 0.5})
+        after = await run_query("What is 3 + 3?", Context(pool=pool, top_k=2, max_layers=1, threshold=1.0))
+        assert {r["model"] for r in after["records"]} == {"beta"}  # a new run picks from the file as it is
