@@ -25,6 +25,8 @@ _LAST_LOADED: dict[str, Pool] = {}
 """Per pool reference: the last version that loaded in this process."""
 _LAST_SPECS: dict[tuple[str, str], ModelSpec] = {}
 """Per (pool reference, model name): the model's settings in the last version that had it."""
+_WARNED: dict[str, str] = {}
+"""Per pool reference: the error last logged (each new error once, not once per step)."""
 
 
 def _key(path: str | os.PathLike | None) -> str:
@@ -53,7 +55,9 @@ def run_pool(path: str | os.PathLike | None) -> Pool:
         last = _LAST_LOADED.get(_key(path))
         if last is None:
             raise
-        log.warning("%s; runs under way go on with the last version of the file that loaded", exc)
+        if _WARNED.get(_key(path)) != str(exc):
+            _WARNED[_key(path)] = str(exc)
+            log.warning("%s; runs under way go on with the last version of the file that loaded", exc)
         return last
 
 
