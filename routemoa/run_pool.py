@@ -17,6 +17,7 @@ import os
 
 from routemoa.errors import UserError
 from routemoa.pool import PoolError, load_pool
+from routemoa.redact import show
 from routemoa.spec import ModelSpec, Pool
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def pool_at_start(path: str | os.PathLike | None) -> Pool:
 def run_pool(path: str | os.PathLike | None) -> Pool:
     """The pool for a later step of a run: the file as it is now, or while it does not load, the last version that did."""
     try:
-        return _loaded(path)
+        pool = _loaded(path)
     except PoolError as exc:
         last = _LAST_LOADED.get(_key(path))
         if last is None:
@@ -59,6 +60,8 @@ def run_pool(path: str | os.PathLike | None) -> Pool:
             _WARNED[_key(path)] = str(exc)
             log.warning("%s; runs under way go on with the last version of the file that loaded", exc)
         return last
+    _WARNED.pop(_key(path), None)  # loads again: a later breakage is logged even if it is the same
+    return pool
 
 
 def run_model(path: str | os.PathLike | None, name: str) -> ModelSpec:
@@ -68,5 +71,5 @@ def run_model(path: str | os.PathLike | None, name: str) -> ModelSpec:
         return pool.get(name)
     spec = _LAST_SPECS.get((_key(path), name))
     if spec is None:  # e.g. a run resumed in a new process after the edit
-        raise UserError(f"{pool.source}: model '{name}' is no longer in the pool")
+        raise UserError(f"{pool.source}: model {show(name)} is no longer in the pool")
     return spec
