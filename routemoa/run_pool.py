@@ -6,12 +6,13 @@ load fails the new run with its one-line error. Later steps read the file as it 
 from the edited models), except that
 - while the file does not load (a save half-written, a bad edit) they use the last version
   of it that did, with a warning in the log, so that the runs under way finish;
-- a model removed after the run chose it (its call already sent, or it ranked best and
-  aggregates) keeps, for that step, the settings it was last loaded with.
+- a model removed after the run chose it (its layer's calls about to be sent or sent, or it
+  ranked best and aggregates) keeps, for that step, the settings it was last loaded with.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 
@@ -66,10 +67,19 @@ def run_pool(path: str | os.PathLike | None) -> Pool:
 
 def run_model(path: str | os.PathLike | None, name: str) -> ModelSpec:
     """Model `name` for a later step of a run: from `run_pool`, or, if an edit removed it, as last loaded."""
+    return _model(run_pool(path), _key(path), name)
+
+
+def run_models(path: str | os.PathLike | None, names: list[str]) -> Pool:
+    """The pool of the models a layer picked, each as `run_model` gives it, in pick order."""
     pool = run_pool(path)
+    return dataclasses.replace(pool, models=tuple(_model(pool, _key(path), name) for name in names))
+
+
+def _model(pool: Pool, key: str, name: str) -> ModelSpec:
     if name in pool.names:
         return pool.get(name)
-    spec = _LAST_SPECS.get((_key(path), name))
+    spec = _LAST_SPECS.get((key, name))
     if spec is None:  # e.g. a run resumed in a new process after the edit
         raise UserError(f"{pool.source}: model {show(name)} is no longer in the pool")
     return spec

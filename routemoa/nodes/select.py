@@ -11,7 +11,7 @@ from routemoa.context import Context
 from routemoa.contracts import LayerDone, LayerStart, SelectedModel, ShownAnswer, TraceEntry
 from routemoa.layer_plan import layer_expected_usd, layer_tasks
 from routemoa.method_context import run_context
-from routemoa.run_pool import run_pool
+from routemoa.run_pool import run_models, run_pool
 from routemoa.selection import choose_models
 from routemoa.state import State
 
@@ -71,6 +71,6 @@ async def fan_out(state: State, runtime: Runtime[Context]) -> list[Send] | str:
     if not state["selected"]:
         return "aggregate"
     ctx = await run_context(runtime, state["method"])
-    pool = run_pool(ctx.pool)
-    tasks = layer_tasks(state, ctx, pool, state["layer"], [p["name"] for p in state["selected"]], state["shown"])
+    names = [p["name"] for p in state["selected"]]
+    tasks = layer_tasks(state, ctx, run_models(ctx.pool, names), state["layer"], names, state["shown"])
     return [Send("agent", task) for task in tasks]

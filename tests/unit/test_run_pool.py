@@ -7,7 +7,7 @@ import yaml
 
 from routemoa.errors import UserError
 from routemoa.pool import PoolError
-from routemoa.run_pool import pool_at_start, run_model, run_pool
+from routemoa.run_pool import pool_at_start, run_model, run_models, run_pool
 
 
 def write(path, names):
@@ -38,3 +38,10 @@ def test_a_removed_model_keeps_its_last_settings_and_the_pool_is_the_current_one
     write(tmp_path / "pool.yaml", ["beta", "gamma-with-a-longer-name"])  # another size: a new version
     assert run_pool(pool).names == ["beta", "gamma-with-a-longer-name"]
     assert run_model(pool, "alpha").name == "alpha"
+
+
+def test_a_layers_models_come_with_their_settings_even_if_one_was_just_removed(tmp_path):
+    pool = write(tmp_path / "pool.yaml", ["alpha", "beta"])
+    pool_at_start(pool)
+    write(tmp_path / "pool.yaml", ["beta"])
+    assert run_models(pool, ["alpha", "beta"]).names == ["alpha", "beta"]
