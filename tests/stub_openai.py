@@ -65,9 +65,13 @@ class StubOpenAI(ServedApp):
         return str(path)
 
     def _text(self, body: dict[str, Any]) -> str:
+        if body["model"] in self.replies:
+            return self.replies[body["model"]](body)
+        return self.default_text(body)
+
+    def default_text(self, body: dict[str, Any]) -> str:
+        """The reply to `body` when `replies` does not override its model (see the module docstring)."""
         model = body["model"]
-        if model in self.replies:
-            return self.replies[model](body)
         prompt = str(body["messages"])
         if "self_score" in prompt:
             reply: dict[str, Any] = {"answer": f"{model} says 4", "self_score": 0.9}

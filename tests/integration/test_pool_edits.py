@@ -4,7 +4,6 @@ still aggregates), and the next run sees the file as it is."""
 
 from __future__ import annotations
 
-import json
 import logging
 
 import pytest
@@ -18,21 +17,15 @@ from tests.stub_openai import StubOpenAI
 pytestmark = pytest.mark.integration
 
 
-def edits_on_first_call(model: str, edit):
-    """A reply function for `model` that runs `edit()` once, at its first call, then answers as the stub does."""
+def edits_on_first_call(stub: StubOpenAI, edit):
+    """A reply function that runs `edit()` once, at its first call, then answers as the stub does."""
     calls = []
 
     def reply(body: dict) -> str:
         if not calls:
             edit()
         calls.append(body)
-        prompt = str(body["messages"])
-        if "self_score" not in prompt:
-            return f"4, aggregated by {model}"
-        answer = {"answer": f"{model} says 4", "self_score": 0.9}
-        if "peer_scores" in prompt:
-            answer["peer_scores"] = [0.8] * prompt.count("ANSWER_")
-        return json.dumps(answer)
+        return stub.default_text(body)
 
     return reply
 
@@ -41,7 +34,7 @@ async def test_a_pool_file_broken_during_a_run_lets_it_finish_and_fails_the_next
     with StubOpenAI() as stub:
         pool = stub.write_pool(tmp_path / "pool.yaml", ["alpha", "beta"])
         fixed_prior({"alpha": 0.6, "beta": 0.5})
-        stub.replies["alpha"] = edits_on_first_call("alpha", lambda: (tmp_path / "pool.yaml").write_text("models: ["))
+        stub.replies["alpha"] = edits_on_first_call(stub, lambda: (tmp_path / "pool.yaml").write_text("models: ["))
         ctx = Context(pool=pool, top_k=2, max_layers=2, threshold=1.0)
         with caplog.at_level(logging.WARNING, logger="routemoa.run_pool"):
             out = await run_query("What is 2 + 2?", ctx)
@@ -64,7 +57,7 @@ async def test_a_model_removed_after_it_answered_still_aggregates_its_run(tmp_pa
             data["models"] = [m for m in data["models"] if m["name"] != "alpha"]
             (tmp_path / "pool.yaml").write_text(yaml.safe_dump(data))
 
-        stub.replies["alpha"] = edits_on_first_call("alpha", remove_alpha)
+        stub.replies["alpha"] = edits_on_first_call(stub, remove_alpha)
         out = await run_query("What is 2 + 2?", Context(pool=pool, top_k=2, max_layers=1, threshold=1.0))
         assert out["error"] is None
         assert out["answer"] == "4, aggregated by alpha"  # alpha ranked best; its run keeps it
