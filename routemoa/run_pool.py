@@ -71,9 +71,9 @@ def run_model(path: str | os.PathLike | None, name: str) -> ModelSpec:
 
 
 def run_models(path: str | os.PathLike | None, names: list[str]) -> Pool:
-    """The pool of the models a layer picked, each as `run_model` gives it, in pick order."""
+    """The pool of `names` (a layer's picks), each as `run_model` gives it, in order, each once."""
     pool = run_pool(path)
-    return dataclasses.replace(pool, models=tuple(_model(pool, _key(path), name) for name in names))
+    return dataclasses.replace(pool, models=tuple(_model(pool, _key(path), name) for name in dict.fromkeys(names)))
 
 
 def _model(pool: Pool, key: str, name: str) -> ModelSpec:

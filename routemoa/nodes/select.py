@@ -36,7 +36,10 @@ async def select(state: State, runtime: Runtime[Context]) -> dict:
     selected = [p.as_selected() for p in picks]
     shown = layer_answers(state, layer - 1)
     if ctx.max_usd > 0:
-        expected = layer_expected_usd(layer_tasks(state, ctx, pool, layer, [p.name for p in picks], shown), pool, ctx)
+        names = [p.name for p in picks]
+        # Priced as the run knows them: a configured aggregator (SMoA's judge) removed mid-run keeps its settings.
+        priced = run_models(ctx.pool, [*names, ctx.aggregator] if ctx.aggregator else names)
+        expected = layer_expected_usd(layer_tasks(state, ctx, priced, layer, names, shown), priced, ctx)
         check = check_budget(ctx.max_usd, spent_usd(state["records"]), expected)
         if not check.fits:
             return budget_stop(state, runtime, layer, selected, check)

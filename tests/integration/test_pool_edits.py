@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from routemoa.context import Context
+from routemoa.graph import GRAPHS
 from routemoa.pool import PoolError
 from routemoa.runner import run_query
 from tests.stub_openai import StubOpenAI
@@ -66,3 +67,22 @@ async def test_a_model_removed_after_it_answered_still_aggregates_its_run(tmp_pa
         fixed_prior({"beta": 0.5})
         after = await run_query("What is 3 + 3?", Context(pool=pool, top_k=2, max_layers=1, threshold=1.0))
         assert {r["model"] for r in after["records"]} == {"beta"}  # a new run picks from the file as it is
+
+
+async def test_an_smoa_run_with_a_budget_survives_its_configured_aggregator_being_removed(tmp_path, fixed_prior):
+    with StubOpenAI() as stub:
+        pool = stub.write_pool(tmp_path / "pool.yaml", ["alpha", "beta", "gamma"])
+        fixed_prior({"alpha": 0.62, "beta": 0.6, "gamma": 0.5})
+
+        def remove_gamma() -> None:
+            data = yaml.safe_load((tmp_path / "pool.yaml").read_text())
+            data["models"] = [m for m in data["models"] if m["name"] != "gamma"]
+            (tmp_path / "pool.yaml").write_text(yaml.safe_dump(data))
+
+        stub.replies["alpha"] = edits_on_first_call(stub, remove_gamma)
+        ctx = Context(pool=pool, top_k=3, max_layers=2, threshold=1.0, aggregator="gamma", judge_keep=1, max_usd=5.0)
+        out = await run_query("What is 2 + 2?", ctx, graph=GRAPHS["smoa"])
+        assert out["error"] is None
+        assert [t["layer"] for t in out["trace"]] == [1, 2]  # layer 2's budget estimate priced gamma's judging
+        judges = [(r["layer"], r["model"]) for r in out["records"] if r["role"] == "judge"]
+        assert judges == [(1, "gamma"), (2, "gamma")]  # the run keeps the judge it started with
