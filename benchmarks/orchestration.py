@@ -5,8 +5,8 @@
 A three-model pool on an OpenAI-compatible stub server (benchmarks/stub_server.py,
 its own process, fixed delay per call). RouteMoA runs 3 layers x 3 models + the
 aggregator (10 calls; the stub's self scores are low, so no early exit). "bare"
-makes the same 10 requests (same prompts, same JSON-schema response_format for
-the agents, same settings) with the same LangChain client (routemoa.providers)
+makes the same 10 requests (same prompts, the same JSON-schema response_format for
+the agents of layers 1 and 2 and free text in layer 3, same settings) with the same LangChain client (routemoa.providers)
 in plain asyncio: three concurrent calls per layer, then one aggregation call.
 Variants are interleaved in one process; medians and ratios are printed: wall
 time per run, and this process's CPU time per run (robust on a loaded machine:
@@ -112,19 +112,19 @@ async def bare_run(ctx: Context) -> None:
             "question": QUESTION,
             "history": [],
             "previous_answers": answers,
-            "plain": False,
+            "plain": layer == 3,  # the last layer answers in free text (layer_plan.layer_tasks)
             "system_prompt": None,
         }
         replies = await asyncio.gather(
             *(
                 chat_model(s, settings_for(s, ctx)).ainvoke(
                     agent_messages({**task, "model": s.name}, None),
-                    response_format=scored_response_format(s, len(answers)),
+                    **({} if task["plain"] else {"response_format": scored_response_format(s, len(answers))}),
                 )
                 for s in specs
             )
         )
-        answers = [json.loads(r.text)["answer"] for r in replies]
+        answers = [r.text if task["plain"] else json.loads(r.text)["answer"] for r in replies]
     candidates = prompts.AGGREGATE_CANDIDATES.format(candidates=candidate_blocks(answers))
     messages = [
         SystemMessage(content=prompts.AGGREGATE_SYSTEM),
