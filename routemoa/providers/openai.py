@@ -45,9 +45,9 @@ def openai_model(spec: ModelSpec, settings: CallSettings) -> BaseChatModel:
 
 
 def _new_openai_model(spec: ModelSpec, settings: CallSettings, api_key: str, http_client) -> BaseChatModel:
-    from langchain_openai import ChatOpenAI
+    from routemoa.providers.openai_chat import FormatInBodyChatOpenAI  # langchain_openai: imported on first use
 
-    return ChatOpenAI(
+    return FormatInBodyChatOpenAI(
         model=spec.model or spec.name,
         base_url=spec.base_url,
         api_key=SecretStr(api_key or "not-needed"),

@@ -36,7 +36,7 @@ def test_a_module_path_factory_is_imported_on_first_use(monkeypatch):
         name="m", provider="lazy-endpoint", description="d", model="stub-model", base_url="http://127.0.0.1:9/v1"
     )
     model = chat_model(spec, CallSettings(temperature=0.0, max_tokens=8, timeout_s=1.0))
-    assert type(model).__name__ == "ChatOpenAI" and model.model_name == "stub-model"
+    assert type(model).__name__ == "FormatInBodyChatOpenAI" and model.model_name == "stub-model"
     assert callable(registry._FACTORIES["lazy-endpoint"])  # resolved once, kept
 
 
@@ -86,3 +86,47 @@ async def test_the_server_warm_up_makes_the_clients_a_run_then_uses(tmp_path, mo
     chat_model(spec, replace(settings_for(spec, ctx), streaming=False))  # an agent's call (calls.call_model)
     chat_model(spec, settings_for(spec, ctx, ctx.temperature / 2))  # the aggregator's
     assert len(made) == count == 2
+
+
+async def test_a_json_schema_response_format_reaches_the_server_unchanged_without_the_sdks_parse_helpers(
+    monkeypatch,
+):
+    """A scored call's `response_format` goes in the body as given, also streamed, and not through the
+    SDK's `parse()` / `stream()` helpers (whose request transform walks the schema on every call)."""
+    from openai.resources.chat.completions import AsyncCompletions
+
+    from tests.stub_openai import StubOpenAI
+
+    def helper_used(*args, **kwargs):
+        raise AssertionError("the SDK's structured-output helper was called")
+
+    monkeypatch.setattr(AsyncCompletions, "parse", helper_used)
+    monkeypatch.setattr(AsyncCompletions, "stream", helper_used)
+    schema = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
+    fmt = {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema, "strict": True}}
+    with StubOpenAI() as stub:
+        spec = ModelSpec(name="m", provider="openai", description="d", model="m", base_url=stub.url)
+        plain = CallSettings(temperature=0.0, max_tokens=8, timeout_s=5.0, streaming=False)
+        reply = await chat_model(spec, plain).ainvoke("Say 4.", response_format=fmt)
+        streamed = CallSettings(temperature=0.0, max_tokens=8, timeout_s=5.0)
+        chunks = [c.text async for c in chat_model(spec, streamed).astream("Say 4.", response_format=fmt)]
+        assert [b["response_format"] for b in stub.requests] == [fmt, fmt]
+        assert [b.get("stream", False) for b in stub.requests] == [False, True]
+    assert json.loads(reply.text) == json.loads("".join(chunks)) == stub.structured
+
+
+async def test_structured_output_with_a_pydantic_schema_still_comes_back_parsed():
+    """`with_structured_output(Model, method="json_schema")` keeps the SDK's `parse()`, which fills `parsed`."""
+    from pydantic import BaseModel
+
+    from tests.stub_openai import StubOpenAI
+
+    class Reply(BaseModel):
+        answer: str
+        confidence: float
+
+    with StubOpenAI() as stub:
+        spec = ModelSpec(name="m", provider="openai", description="d", model="m", base_url=stub.url)
+        model = chat_model(spec, CallSettings(temperature=0.0, max_tokens=8, timeout_s=5.0, streaming=False))
+        reply = await model.with_structured_output(Reply, method="json_schema").ainvoke("Say 4.")
+    assert reply == Reply(answer="4", confidence=0.9)
