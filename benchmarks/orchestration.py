@@ -45,6 +45,7 @@ from routemoa import prompts
 from routemoa.calls import settings_for
 from routemoa.candidates import agent_messages, candidate_blocks
 from routemoa.context import Context
+from routemoa.layer_plan import layer_tasks
 from routemoa.pool import load_pool
 from routemoa.providers import chat_model
 from routemoa.reply_schema import scored_response_format
@@ -101,37 +102,32 @@ async def routemoa_run(ctx: Context) -> None:
 
 
 async def bare_run(ctx: Context) -> None:
-    """RouteMoA's ten requests by hand: three layers of three scored calls (messages built by RouteMoA's
-    own `agent_messages`), then the aggregator's messages as aggregate.py builds them."""
-    specs = load_pool(ctx.pool).models
+    """RouteMoA's ten requests by hand: three layers of three calls (tasks and messages built by RouteMoA's
+    own `layer_tasks` and `agent_messages`: scored in JSON in layers 1-2, free text in the last), then the
+    aggregator's messages as aggregate.py builds them."""
+    pool = load_pool(ctx.pool)
+    state = {"messages": [HumanMessage(content=QUESTION)], "method": "routemoa", "question": QUESTION}
     answers: list[str] = []
     for layer in range(1, 4):
-        task = {
-            "method": "routemoa",
-            "layer": layer,
-            "question": QUESTION,
-            "history": [],
-            "previous_answers": answers,
-            "plain": layer == 3,  # the last layer answers in free text (layer_plan.layer_tasks)
-            "system_prompt": None,
-        }
+        shown = [{"model": s.name, "answer": a} for s, a in zip(pool.models, answers, strict=False)]
+        tasks = layer_tasks(state, ctx, pool, layer, list(pool.names), shown)
         replies = await asyncio.gather(
             *(
                 chat_model(s, settings_for(s, ctx)).ainvoke(
-                    agent_messages({**task, "model": s.name}, None),
+                    agent_messages(task, task["system_prompt"]),
                     **({} if task["plain"] else {"response_format": scored_response_format(s, len(answers))}),
                 )
-                for s in specs
+                for s, task in zip(pool.models, tasks, strict=True)
             )
         )
-        answers = [r.text if task["plain"] else json.loads(r.text)["answer"] for r in replies]
+        answers = [r.text if task["plain"] else json.loads(r.text)["answer"] for r, task in zip(replies, tasks)]
     candidates = prompts.AGGREGATE_CANDIDATES.format(candidates=candidate_blocks(answers))
     messages = [
         SystemMessage(content=prompts.AGGREGATE_SYSTEM),
         HumanMessage(content=candidates),
         HumanMessage(content=QUESTION),
     ]
-    spec = specs[0]
+    spec = pool.models[0]
     await chat_model(spec, settings_for(spec, ctx, ctx.temperature / 2)).ainvoke(messages)
 
 
