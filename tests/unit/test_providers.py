@@ -36,7 +36,7 @@ def test_a_module_path_factory_is_imported_on_first_use(monkeypatch):
         name="m", provider="lazy-endpoint", description="d", model="stub-model", base_url="http://127.0.0.1:9/v1"
     )
     model = chat_model(spec, CallSettings(temperature=0.0, max_tokens=8, timeout_s=1.0))
-    assert type(model).__name__ == "FormatInBodyChatOpenAI" and model.model_name == "stub-model"
+    assert model.get_name() == "ChatOpenAI" and model.model_name == "stub-model"  # named as in traces
     assert callable(registry._FACTORIES["lazy-endpoint"])  # resolved once, kept
 
 
