@@ -107,21 +107,23 @@ async def bare_run(ctx: Context) -> None:
     aggregator's messages as aggregate.py builds them."""
     pool = load_pool(ctx.pool)
     state = {"messages": [HumanMessage(content=QUESTION)], "method": "routemoa", "question": QUESTION}
-    answers: list[str] = []
+    shown: list[dict] = []  # the previous layer's answers, as select.layer_answers gives them
     for layer in range(1, 4):
-        shown = [{"model": s.name, "answer": a} for s, a in zip(pool.models, answers, strict=False)]
         tasks = layer_tasks(state, ctx, pool, layer, list(pool.names), shown)
         replies = await asyncio.gather(
             *(
                 chat_model(s, settings_for(s, ctx)).ainvoke(
                     agent_messages(task, task["system_prompt"]),
-                    **({} if task["plain"] else {"response_format": scored_response_format(s, len(answers))}),
+                    **({} if task["plain"] else {"response_format": scored_response_format(s, len(shown))}),
                 )
                 for s, task in zip(pool.models, tasks, strict=True)
             )
         )
-        answers = [r.text if task["plain"] else json.loads(r.text)["answer"] for r, task in zip(replies, tasks)]
-    candidates = prompts.AGGREGATE_CANDIDATES.format(candidates=candidate_blocks(answers))
+        shown = [
+            {"model": task["model"], "answer": r.text if task["plain"] else json.loads(r.text)["answer"]}
+            for r, task in zip(replies, tasks, strict=True)
+        ]
+    candidates = prompts.AGGREGATE_CANDIDATES.format(candidates=candidate_blocks([a["answer"] for a in shown]))
     messages = [
         SystemMessage(content=prompts.AGGREGATE_SYSTEM),
         HumanMessage(content=candidates),

@@ -5,6 +5,7 @@ still aggregates), and the next run sees the file as it is."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 import yaml
@@ -31,6 +32,13 @@ def edits_on_first_call(stub: StubOpenAI, edit):
     return reply
 
 
+def remove_model(pool_file: Path, name: str) -> None:
+    """Save `pool_file` without model `name`."""
+    data = yaml.safe_load(pool_file.read_text())
+    data["models"] = [m for m in data["models"] if m["name"] != name]
+    pool_file.write_text(yaml.safe_dump(data))
+
+
 async def test_a_pool_file_broken_during_a_run_lets_it_finish_and_fails_the_next(tmp_path, fixed_prior, caplog):
     with StubOpenAI() as stub:
         pool = stub.write_pool(tmp_path / "pool.yaml", ["alpha", "beta"])
@@ -52,13 +60,7 @@ async def test_a_model_removed_after_it_answered_still_aggregates_its_run(tmp_pa
     with StubOpenAI() as stub:
         pool = stub.write_pool(tmp_path / "pool.yaml", ["alpha", "beta"])
         fixed_prior({"alpha": 0.62, "beta": 0.6})
-
-        def remove_alpha() -> None:
-            data = yaml.safe_load((tmp_path / "pool.yaml").read_text())
-            data["models"] = [m for m in data["models"] if m["name"] != "alpha"]
-            (tmp_path / "pool.yaml").write_text(yaml.safe_dump(data))
-
-        stub.replies["alpha"] = edits_on_first_call(stub, remove_alpha)
+        stub.replies["alpha"] = edits_on_first_call(stub, lambda: remove_model(tmp_path / "pool.yaml", "alpha"))
         out = await run_query("What is 2 + 2?", Context(pool=pool, top_k=2, max_layers=1, threshold=1.0))
         assert out["error"] is None
         assert out["answer"] == "4, aggregated by alpha"  # alpha ranked best; its run keeps it
@@ -73,13 +75,7 @@ async def test_an_smoa_run_with_a_budget_survives_its_configured_aggregator_bein
     with StubOpenAI() as stub:
         pool = stub.write_pool(tmp_path / "pool.yaml", ["alpha", "beta", "gamma"])
         fixed_prior({"alpha": 0.62, "beta": 0.6, "gamma": 0.5})
-
-        def remove_gamma() -> None:
-            data = yaml.safe_load((tmp_path / "pool.yaml").read_text())
-            data["models"] = [m for m in data["models"] if m["name"] != "gamma"]
-            (tmp_path / "pool.yaml").write_text(yaml.safe_dump(data))
-
-        stub.replies["alpha"] = edits_on_first_call(stub, remove_gamma)
+        stub.replies["alpha"] = edits_on_first_call(stub, lambda: remove_model(tmp_path / "pool.yaml", "gamma"))
         ctx = Context(pool=pool, top_k=3, max_layers=2, threshold=1.0, aggregator="gamma", judge_keep=1, max_usd=5.0)
         out = await run_query("What is 2 + 2?", ctx, graph=GRAPHS["smoa"])
         assert out["error"] is None
