@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 
+from routemoa import cli
 from routemoa.cli import main
 from routemoa.operator_pools import POOL_ENV, POOLS_DIR_ENV
 
@@ -85,3 +87,15 @@ def test_errors_are_one_line(argv, message, capsys, fixed_prior):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith(message) and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_the_command_freezes_the_heap_before_exiting_with_mains_code(monkeypatch):
+    """`routemoa` is `cli.run`: the interpreter's exit then skips collecting LangChain's heap (~0.4 s)."""
+    (command,) = [e for e in entry_points(group="console_scripts") if e.name == "routemoa"]
+    assert command.value == "routemoa.cli:run"
+    calls = []
+    monkeypatch.setattr(cli, "main", lambda: calls.append("main") or 3)
+    monkeypatch.setattr(cli.gc, "freeze", lambda: calls.append("freeze"))
+    with pytest.raises(SystemExit) as exited:
+        cli.run()
+    assert exited.value.code == 3 and calls == ["main", "freeze"]
