@@ -13,8 +13,10 @@
    max_tokens 128) on an engine with 1 slot (calls queue) and on one with 3
    slots (calls decode at once), interleaved for `--rounds` rounds; and one call
    alone with all CPU threads, with one, and with the engine's default (one
-   decoding thread, every CPU for the prompt). Per variant: median wall, aggregate decode
-   tokens/s, and the 3-slot / 1-slot throughput ratio. Also the slot load time.
+   decoding thread, every CPU for the prompt); the 3-slot layer and the lone default call also on
+   engines that decode with the F16 weights (`model_path` given: no Q4_1 decoder, as before
+   replies were decoded with the packaged Q4_1 weights). Per variant: median wall, aggregate decode
+   tokens/s, the 3-slot / 1-slot throughput ratio and the Q4_1 / F16 decoding ratios. Also the slot load time.
 3. JSON-constrained decoding of a layer-2 agent's scored reply (answer, self score, three
    peer scores), CPU of the calling thread (one thread, so load on other cores barely moves
    it), interleaved for `--rounds` rounds: llama-cpp-python's `generate` (the grammar filters
@@ -39,7 +41,7 @@ import time
 
 from routemoa import prompts
 from routemoa.candidates import candidate_blocks
-from routemoa.local_engine import LocalEngine, Request, cpu_count, grammar_for, prompt_tokens
+from routemoa.local_engine import LocalEngine, Request, cpu_count, grammar_for, prompt_tokens, serving_gguf
 from routemoa.local_sampling import decode
 from routemoa.reply_schema import reply_schema
 
@@ -204,7 +206,7 @@ def summarise(samples: list[tuple[float, int]]) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--asks", type=int, default=3, help="cold-process `routemoa ask` runs")
+    parser.add_argument("--asks", type=int, default=3, help="cold-process `routemoa ask` runs (0: none)")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of the slot comparison")
     parser.add_argument("--question", default="What is 12 + 7?")
     parser.add_argument(
@@ -216,16 +218,21 @@ def main() -> int:
 
     one, three = LocalEngine(slots=1, threads=cpu_count()), LocalEngine(slots=3, threads=cpu_count())
     one_thread, default = LocalEngine(slots=1, threads=1, batch_threads=1), LocalEngine(slots=1)
+    three_f16 = LocalEngine(slots=3, threads=cpu_count(), model_path=serving_gguf())
+    default_f16 = LocalEngine(slots=1, model_path=serving_gguf())
     load_s = [LocalEngine(slots=1).warm() for _ in range(3)]
-    layer(three, LAYER_PROMPTS, max_tokens=4)  # loads the three slots
-    layer(one_thread, LAYER_PROMPTS[:1], max_tokens=4)
-    layer(default, LAYER_PROMPTS[:1], max_tokens=4)
+    for engine in (three, three_f16):
+        layer(engine, LAYER_PROMPTS, max_tokens=4)  # loads the three slots
+    for engine in (one_thread, default, default_f16):
+        layer(engine, LAYER_PROMPTS[:1], max_tokens=4)
     variants: dict[str, list[tuple[float, int]]] = {
         "layer_1_slot": [],
         "layer_3_slots": [],
         "single_call_all_threads": [],
         "single_call_1_thread": [],
         "single_call_default_threads": [],
+        "layer_3_slots_f16_decoding": [],
+        "single_call_default_threads_f16_decoding": [],
     }
     for _ in range(args.rounds):
         variants["layer_1_slot"].append(layer(one, LAYER_PROMPTS))
@@ -233,9 +240,11 @@ def main() -> int:
         variants["single_call_all_threads"].append(layer(three, LAYER_PROMPTS[:1]))
         variants["single_call_1_thread"].append(layer(one_thread, LAYER_PROMPTS[:1]))
         variants["single_call_default_threads"].append(layer(default, LAYER_PROMPTS[:1]))
+        variants["layer_3_slots_f16_decoding"].append(layer(three_f16, LAYER_PROMPTS))
+        variants["single_call_default_threads_f16_decoding"].append(layer(default_f16, LAYER_PROMPTS[:1]))
     engines = {name: summarise(samples) for name, samples in variants.items()}
-    ratio = engines["layer_3_slots"]["tokens_per_s_median"] / engines["layer_1_slot"]["tokens_per_s_median"]
-    for engine in (one, three, one_thread, default):
+    rate = lambda name: engines[name]["tokens_per_s_median"]  # noqa: E731
+    for engine in (one, three, one_thread, default, three_f16, default_f16):
         engine.close()
 
     json_replies = json_reply_cpu(args.rounds)
@@ -249,11 +258,15 @@ def main() -> int:
         "load_average_1min": round(os.getloadavg()[0], 1),
         "slot_load_s_median": round(statistics.median(load_s), 3),
         **engines,
-        "layer_throughput_3_vs_1_slots": round(ratio, 2),
+        "layer_throughput_3_vs_1_slots": round(rate("layer_3_slots") / rate("layer_1_slot"), 2),
+        "layer_throughput_q4_1_vs_f16_decoding": round(rate("layer_3_slots") / rate("layer_3_slots_f16_decoding"), 2),
+        "single_call_q4_1_vs_f16_decoding": round(
+            rate("single_call_default_threads") / rate("single_call_default_threads_f16_decoding"), 2
+        ),
         "json_reply_cpu": json_replies,
-        **{name: ask_summary(args.question, runs) for name, runs in asks.items()},
+        **{name: ask_summary(args.question, runs) for name, runs in asks.items() if runs},
     }
-    if args.baseline:
+    if args.baseline and args.asks:
         report["ask_baseline"]["tree"] = args.baseline
         report["ask_wall_ratio_vs_baseline"] = round(
             report["ask"]["wall_s_median"] / report["ask_baseline"]["wall_s_median"], 2

@@ -6,10 +6,13 @@ dequantised to F16, made once per machine in a cache folder (`serving_gguf`):
 llama.cpp evaluates prompts 2-3x faster in F16 than in Q4_1 on x86-64 CPUs (its
 tiled matrix kernels have no Q4_1 path), and F16 holds the Q4_1 values to fp16
 rounding, so replies are the packaged model's (a Q8_0 copy, as fast, changed
-greedy replies: 4/8 JSON-object replies parsed vs 6/8 for Q4_1 and F16). Each slot is one `llama_cpp.Llama` instance
-(the weights are memory-mapped once and shared; each instance has its own KV
-cache) used by one call at a time, so a layer's concurrent calls decode at the
-same time. A call waits in the queue only when every slot is busy; that wait is
+greedy replies: 4/8 JSON-object replies parsed vs 6/8 for Q4_1 and F16). Replies are decoded
+with the packaged Q4_1 weights themselves: a token at a time, llama.cpp reads every weight once a
+token, and Q4_1 is a third of F16's bytes (a lone call decodes ~1.6x faster); the prompt's cache is
+copied from the F16 context into the Q4_1 one (`local_sampling.hand_over`, ~6 MB for 270 tokens).
+Each slot is one `llama_cpp.Llama` instance of each file (the weights are memory-mapped once and
+shared; each instance has its own KV cache) used by one call at a time, so a layer's concurrent
+calls decode at the same time. A call waits in the queue only when every slot is busy; that wait is
 reported apart from the call's own time. The CPU threads of the machine are
 split between the calls decoding at the moment (re-checked at every token), and
 OpenMP threads wait passively (`OMP_WAIT_POLICY=passive` unless set): spinning
@@ -214,8 +217,10 @@ class _Slot:
     chat: Any
     """The GGUF's chat template (a llama_cpp Jinja2ChatFormatter)."""
     vocab: Any
+    decoder: Any | None = None
+    """The packaged Q4_1 model that decodes replies after `llm` evaluated the prompt (None: `llm` decodes)."""
     threads: tuple[int, int] = (0, 0)
-    """Threads the slot's context decodes and evaluates prompts with now."""
+    """Threads the slot's contexts decode and evaluate prompts with now."""
     first_message: dict[str, str] | None = None
     """The first message of the slot's last call: its KV cache still holds that prefix."""
 
@@ -421,7 +426,9 @@ class LocalEngine:
         with self._lock:
             free, self._free = self._free, []
         for slot in free:
-            slot.llm.close()
+            for model in (slot.llm, slot.decoder):
+                if model is not None:
+                    model.close()
 
     def _load(self) -> _Slot:
         os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # read when llama.cpp's OpenMP runtime loads
@@ -430,14 +437,14 @@ class LocalEngine:
 
         if self._path is None:
             self._path = serving_gguf(self._source)
+        settings = {"n_ctx": CONTEXT_TOKENS, "n_batch": 512, "n_threads": self.threads, "verbose": False}
         with _loading():
-            llm = Llama(
-                model_path=str(self._path),
-                n_ctx=CONTEXT_TOKENS,
-                n_batch=512,
-                n_threads=self.threads,
-                n_threads_batch=self.batch_threads,
-                verbose=False,
+            llm = Llama(model_path=str(self._path), n_threads_batch=self.batch_threads, **settings)
+            decoding = self._source is not None and self._path != self._source
+            decoder = (
+                Llama(model_path=str(self._source), n_threads_batch=self.batch_threads, **settings)
+                if decoding
+                else None
             )
         vocabulary(llm)  # read now, while the slot loads (in the background when preloading), not at the first reply
         token_text = lambda token: llm.detokenize([token], special=True).decode("utf-8", errors="ignore")  # noqa: E731
@@ -448,6 +455,7 @@ class LocalEngine:
         )
         return _Slot(
             llm=llm,
+            decoder=decoder,
             chat=chat,
             vocab=llama_cpp.llama_model_get_vocab(llm.model),
             threads=(self.threads, self.batch_threads),
@@ -490,7 +498,9 @@ class LocalEngine:
             busy = max(1, self._busy)
             share = (max(1, self.threads // busy), max(1, self.batch_threads // busy))
         if share != slot.threads:
-            llama_cpp.llama_set_n_threads(slot.llm.ctx, *share)
+            for model in (slot.llm, slot.decoder):
+                if model is not None:
+                    llama_cpp.llama_set_n_threads(model.ctx, *share)
             slot.threads = share
 
     def _run(self, request: Request, cancel: threading.Event, on_text, submitted: float) -> Outcome:
@@ -520,7 +530,7 @@ class LocalEngine:
         self._share_threads(slot)
         generated: list[int] = []
         text, sent, finish = "", 0, "length"
-        with contextlib.closing(decode(llm, prompt, request.temperature, grammar)) as tokens:
+        with contextlib.closing(decode(llm, prompt, request.temperature, grammar, decoder=slot.decoder)) as tokens:
             for token in tokens:
                 if cancel.is_set():
                     finish = "cancelled"

@@ -17,6 +17,11 @@ draws that one itself, through the grammar, so it may join the forced text to wh
 model would (`{"` rather than `{` then `"`). When the grammar then allows only the end of the reply, the reply
 ends without another evaluation. Multi-byte characters are probed through the tokens of their
 lead bytes, so a position that also allows a non-ASCII character is not forced.
+
+A second context can decode the reply (`decoder`): the prompt is evaluated in the first one, whose
+F16 weights suit the prompt's large batches, and its cached state is copied into the decoder, whose
+quantised weights (the packaged Q4_1, a third of the bytes) suit decoding a token at a time, which
+reads every weight once a token.
 """
 
 from __future__ import annotations
@@ -50,6 +55,21 @@ def _chain(temperature: float) -> Any:
     ):
         lib.llama_sampler_chain_add(chain, sampler)
     return chain
+
+
+def hand_over(source: Any, target: Any) -> None:
+    """Make `target`'s context hold what `source`'s holds (its one sequence's cache and tokens), replacing its own.
+    Both contexts must be of one architecture (the same model in two quantisations)."""
+    from llama_cpp import llama_cpp as lib
+
+    size = lib.llama_state_seq_get_size(source.ctx, 0)
+    state = (ctypes.c_uint8 * size)()
+    written = lib.llama_state_seq_get_data(source.ctx, state, size, 0)
+    lib.llama_memory_clear(lib.llama_get_memory(target.ctx), True)
+    if written == 0 or lib.llama_state_seq_set_data(target.ctx, state, written, 0) != written:
+        raise RuntimeError("llama.cpp could not copy the prompt's cache into the decoding context")
+    target.n_tokens = source.n_tokens
+    target.input_ids[: source.n_tokens] = source.input_ids[: source.n_tokens]
 
 
 def _reuse_cached_prefix(llm: Any, prompt: list[int]) -> list[int]:
@@ -160,14 +180,20 @@ def grammar_sampler(llm: Any, grammar: Any) -> Any:
 
 
 def decode(
-    llm: Any, prompt: list[int], temperature: float, grammar: Any | None = None, forward_forced: bool = True
+    llm: Any,
+    prompt: list[int],
+    temperature: float,
+    grammar: Any | None = None,
+    forward_forced: bool = True,
+    decoder: Any | None = None,
 ) -> Generator[int, None, None]:
     """The tokens `llm` generates after `prompt`, one at a time; stop iterating to stop decoding.
 
     `grammar` is a `llama_cpp.LlamaGrammar` (e.g. `local_engine.grammar_for`), or None. The text the
     grammar forces comes in the same stream, evaluated in one batch with the prompt or the token drawn
     before it, and a reply the grammar ends comes with `llm.token_eos()` last (`forward_forced=False`: every token
-    is drawn and evaluated on its own, for comparison).
+    is drawn and evaluated on its own, for comparison). `decoder`, a llama.cpp model of the same architecture
+    and vocabulary: `llm` evaluates the prompt (and keeps it cached for the next call), `decoder` the reply.
     """
     from llama_cpp import llama_cpp as lib
     from llama_cpp._internals import LlamaTokenDataArray
@@ -179,6 +205,7 @@ def decode(
     one = (lib.llama_token_data * 1)()
     drawn = lib.llama_token_data_array(data=one, size=1, selected=-1, sorted=False)
     vocab = vocabulary(llm) if checker is not None and forward_forced else None
+    current = llm
     try:
         pending = _reuse_cached_prefix(llm, prompt)
         while True:
@@ -195,8 +222,8 @@ def decode(
                 if ends and (forced or not text):
                     yield vocab.end  # the grammar allows nothing else: no evaluation needed
                     return
-            llm.eval(pending)
-            logits = ctypes.cast(lib.llama_get_logits_ith(llm.ctx, -1), ctypes.POINTER(ctypes.c_float))
+            current.eval(pending)
+            logits = ctypes.cast(lib.llama_get_logits_ith(current.ctx, -1), ctypes.POINTER(ctypes.c_float))
             every.copy_logits(_as_array(logits, vocab_size))
             lib.llama_sampler_apply(chain, ctypes.byref(every.candidates))
             token = int(every.candidates_data.id[every.candidates.selected])
@@ -211,6 +238,9 @@ def decode(
                     token = int(every.candidates_data.id[every.candidates.selected])
                 lib.llama_sampler_accept(checker, token)
             lib.llama_sampler_accept(chain, token)
+            if decoder is not None and current is llm:
+                hand_over(llm, decoder)
+                current = decoder
             yield token
             pending = [token]
     finally:

@@ -10,13 +10,21 @@ import sys
 import threading
 import time
 
+import numpy as np
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 from llama_cpp import llama_cpp
 from llama_cpp.llama_grammar import LlamaGrammar
 
 from routemoa import local_sampling
-from routemoa.local_engine import LocalEngine, Request, canonical_response_format, grammar_for, prompt_tokens
+from routemoa.local_engine import (
+    LocalEngine,
+    Request,
+    canonical_response_format,
+    gguf_path,
+    grammar_for,
+    prompt_tokens,
+)
 from routemoa.providers.local import LocalChatModel
 from routemoa.reply_schema import reply_schema
 
@@ -195,6 +203,50 @@ def test_forced_text_is_evaluated_in_batches_and_replies_match_the_grammar():
     finally:
         llm.eval = real_eval
         engine.close()
+
+
+def test_the_prompt_is_evaluated_in_f16_and_the_reply_decoded_with_the_packaged_q4_1_weights():
+    engine, llm = _slot_model()
+    slot = engine._free[0]
+    decoder = slot.decoder
+    assert llm.model_path.endswith("F16-from-Q4_1.gguf") and decoder.model_path == str(gguf_path())
+    evaluations: dict[str, list[int]] = {"f16": [], "q4_1": []}
+    for name, model in (("f16", llm), ("q4_1", decoder)):
+        model.eval = functools.partial(
+            lambda real, log, tokens: (log.append(len(tokens)), real(tokens))[1], model.eval, evaluations[name]
+        )
+    try:
+        request = Request(
+            messages=({"role": "user", "content": "Name three colours."},), temperature=0.0, max_tokens=12
+        )
+        outcome = engine.submit(request, threading.Event()).result()
+        assert outcome.output_tokens == 12 and evaluations["f16"] == [outcome.prompt_tokens]  # the prompt, once
+        assert evaluations["q4_1"] == [1] * 11  # the reply after its first token, a token at a time
+        assert llm.n_tokens == outcome.prompt_tokens  # the prompt stays cached for the next call's prefix
+    finally:
+        engine.close()
+
+
+def test_the_decoder_continues_from_the_prompts_cache():
+    engine, llm = _slot_model()
+    decoder = engine._free[0].decoder
+    try:
+        prompt = llm.tokenize(b"The capital of France is Paris. The capital of Italy is")
+        llm.reset()
+        llm.eval(prompt)
+        local_sampling.hand_over(llm, decoder)
+        assert decoder.n_tokens == llm.n_tokens == len(prompt)
+        following = [int(_logits(llm).argmax())]
+        llm.eval(following)
+        decoder.eval(following)  # one token on top of the copied cache: it must see the prompt
+        assert int(_logits(decoder).argmax()) == int(_logits(llm).argmax())
+        assert llm.detokenize(following).strip() == b"Rome"
+    finally:
+        engine.close()
+
+
+def _logits(model):
+    return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(model.ctx, -1), shape=(model.n_vocab(),))
 
 
 def test_invoke_reports_usage_timing_and_honours_max_tokens():
