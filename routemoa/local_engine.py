@@ -437,15 +437,18 @@ class LocalEngine:
 
         if self._path is None:
             self._path = serving_gguf(self._source)
-        settings = {"n_ctx": CONTEXT_TOKENS, "n_batch": 512, "n_threads": self.threads, "verbose": False}
+        load = functools.partial(
+            Llama,
+            n_ctx=CONTEXT_TOKENS,
+            n_batch=512,
+            n_threads=self.threads,
+            n_threads_batch=self.batch_threads,
+            verbose=False,
+        )
         with _loading():
-            llm = Llama(model_path=str(self._path), n_threads_batch=self.batch_threads, **settings)
+            llm = load(model_path=str(self._path))
             decoding = self._source is not None and self._path != self._source
-            decoder = (
-                Llama(model_path=str(self._source), n_threads_batch=self.batch_threads, **settings)
-                if decoding
-                else None
-            )
+            decoder = load(model_path=str(self._source)) if decoding else None
         vocabulary(llm)  # read now, while the slot loads (in the background when preloading), not at the first reply
         token_text = lambda token: llm.detokenize([token], special=True).decode("utf-8", errors="ignore")  # noqa: E731
         chat = Jinja2ChatFormatter(
