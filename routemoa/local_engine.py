@@ -224,6 +224,11 @@ class _Slot:
     first_message: dict[str, str] | None = None
     """The first message of the slot's last call: its KV cache still holds that prefix."""
 
+    @property
+    def models(self) -> list[Any]:
+        """The slot's llama.cpp models: the prompt's, and the decoder when there is one."""
+        return [model for model in (self.llm, self.decoder) if model is not None]
+
 
 # --- JSON-constrained decoding ------------------------------------------------------------------------------
 
@@ -426,9 +431,8 @@ class LocalEngine:
         with self._lock:
             free, self._free = self._free, []
         for slot in free:
-            for model in (slot.llm, slot.decoder):
-                if model is not None:
-                    model.close()
+            for model in slot.models:
+                model.close()
 
     def _load(self) -> _Slot:
         os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # read when llama.cpp's OpenMP runtime loads
@@ -501,9 +505,8 @@ class LocalEngine:
             busy = max(1, self._busy)
             share = (max(1, self.threads // busy), max(1, self.batch_threads // busy))
         if share != slot.threads:
-            for model in (slot.llm, slot.decoder):
-                if model is not None:
-                    llama_cpp.llama_set_n_threads(model.ctx, *share)
+            for model in slot.models:
+                llama_cpp.llama_set_n_threads(model.ctx, *share)
             slot.threads = share
 
     def _run(self, request: Request, cancel: threading.Event, on_text, submitted: float) -> Outcome:
