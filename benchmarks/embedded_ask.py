@@ -14,7 +14,7 @@
    slots (calls decode at once), interleaved for `--rounds` rounds; and one call
    alone with all CPU threads, with one, and with the engine's default (one
    decoding thread, every CPU for the prompt); the 3-slot layer and the lone default call also on
-   engines that decode with the F16 weights (`model_path` given: no Q4_1 decoder, as before
+   engines given the F16 file as `model_path`, which then decode with it too (the engine before
    replies were decoded with the packaged Q4_1 weights). Per variant: median wall, aggregate decode
    tokens/s, the 3-slot / 1-slot throughput ratio and the Q4_1 / F16 decoding ratios. Also the slot load time.
 3. JSON-constrained decoding of a layer-2 agent's scored reply (answer, self score, three

@@ -211,10 +211,8 @@ def test_the_prompt_is_evaluated_in_f16_and_the_reply_decoded_with_the_packaged_
     decoder = slot.decoder
     assert llm.model_path.endswith("F16-from-Q4_1.gguf") and decoder.model_path == str(gguf_path())
     evaluations: dict[str, list[int]] = {"f16": [], "q4_1": []}
-    for name, model in (("f16", llm), ("q4_1", decoder)):
-        model.eval = functools.partial(
-            lambda real, log, tokens: (log.append(len(tokens)), real(tokens))[1], model.eval, evaluations[name]
-        )
+    _log_batches(llm, evaluations["f16"])
+    _log_batches(decoder, evaluations["q4_1"])
     try:
         request = Request(
             messages=({"role": "user", "content": "Name three colours."},), temperature=0.0, max_tokens=12
@@ -243,6 +241,12 @@ def test_the_decoder_continues_from_the_prompts_cache():
         assert llm.detokenize(following).strip() == b"Rome"
     finally:
         engine.close()
+
+
+def _log_batches(model, sizes: list[int]) -> None:
+    """Record the size of every batch `model` evaluates."""
+    real = model.eval
+    model.eval = lambda tokens: (sizes.append(len(tokens)), real(tokens))[1]
 
 
 def _logits(model):
